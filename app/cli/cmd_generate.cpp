@@ -1,0 +1,53 @@
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "core/eval/generate.h"
+#include "core/util/device.h"
+
+namespace qs::cli {
+
+int run_generate(const std::vector<std::string>& argv)
+{
+    const std::vector<OptionSpec> specs = {
+        {"model", true, "model directory"},
+        {"prompt", true, "prompt text (BOS added as the tokenizer config says)"},
+        {"max-new-tokens", true, "tokens to generate (default 64)"},
+        {"ignore-eos", false, "keep generating after the end-of-sequence token"},
+        {"device", true, "cpu (default) or cuda:N"},
+        {"json", false, "print {prompt_tokens, new_tokens, text} as JSON"},
+        {"quiet", false, "no progress on stderr"},
+        {"help", false, "show this help"}};
+    Args args(argv, specs);
+    if (args.has("help")) {
+        std::cout << "usage: quantscope-cli generate --model DIR --prompt TEXT [--max-new-tokens "
+                     "N] [--json]\n\n"
+                  << format_options(specs);
+        return 0;
+    }
+    auto device = parse_device(args.get_or("device", "cpu"));
+    const std::string prompt = args.get("prompt");
+    GenerateOptions options;
+    options.max_new_tokens = args.get_int("max-new-tokens", 64);
+    if (options.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
+    options.stop_at_eos = !args.has("ignore-eos");
+
+    auto model = CausalLM::open(args.get("model"), device);
+    auto prompt_tokens = model->tokenizer().encode(prompt);
+    Feedback feedback;
+    attach_stderr_progress(feedback, args.has("quiet"));
+    auto new_tokens = generate_greedy(*model, prompt_tokens, options, &feedback);
+    const std::string text = model->tokenizer().decode(new_tokens);
+    if (args.has("json")) {
+        nlohmann::json j{
+            {"prompt_tokens", prompt_tokens}, {"new_tokens", new_tokens}, {"text", text}};
+        std::cout << j.dump() << "\n";
+    } else {
+        std::cout << prompt << text << "\n";
+    }
+    return 0;
+}
+
+}  // namespace qs::cli

@@ -1,0 +1,100 @@
+#include "core/model/causal_lm.h"
+
+#include <filesystem>
+
+#include "core/io/tensor_torch.h"
+#include "core/util/error.h"
+#include "core/util/feedback.h"
+
+namespace qs {
+
+std::unique_ptr<CausalLM> CausalLM::open(const std::string& dir, const torch::Device& device,
+                                         bool with_tokenizer)
+{
+    if (!std::filesystem::is_directory(dir)) fail_file(dir, "not a model directory");
+    std::unique_ptr<CausalLM> model(new CausalLM());
+    model->m_dir = dir;
+    model->m_device = device;
+    model->m_config = ModelConfig::load(dir + "/config.json");
+    model->m_store = TensorStore::open_dir(dir);
+    model->m_names = checkpoint_names(model->m_config, *model->m_store);
+    if (with_tokenizer) model->m_tokenizer = load_tokenizer(dir);
+    return model;
+}
+
+const Tokenizer& CausalLM::tokenizer() const
+{
+    if (!m_tokenizer) fail_file(m_dir, "model was opened without its tokenizer");
+    return *m_tokenizer;
+}
+
+torch::Tensor CausalLM::embed(const torch::Tensor& ids) const
+{
+    auto hidden = gather_rows(*m_store, m_names.embed_tokens, ids, torch::kFloat32, m_device);
+    if (m_config.arch != Architecture::Opt) return hidden;
+    if (!m_names.project_in.empty())
+        hidden = torch::linear(
+            hidden, load_tensor(*m_store, m_names.project_in, torch::kFloat32, m_device));
+    // OPT's learned positions start at row 2 (the offset HF's OPTLearnedPositionalEmbedding adds).
+    auto positions = torch::arange(2, ids.size(1) + 2, torch::kLong).unsqueeze(0).expand_as(ids);
+    return hidden +
+           gather_rows(*m_store, m_names.embed_positions, positions, torch::kFloat32, m_device);
+}
+
+LayerWeights CausalLM::load_layer(int index) const
+{
+    if (index < 0 || index >= num_layers())
+        fail_file(m_dir, "layer " + std::to_string(index) + " out of range");
+    const std::string prefix = m_names.layer_prefix(index);
+    LayerWeights weights;
+    for (const auto& name : m_store->names()) {
+        if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        weights.set(name.substr(prefix.size()),
+                    load_tensor(*m_store, name, torch::kFloat32, m_device));
+    }
+    return weights;
+}
+
+HeadWeights CausalLM::load_head() const
+{
+    HeadWeights head;
+    auto optional = [&](const std::string& name) {
+        return (!name.empty() && m_store->contains(name))
+                   ? load_tensor(*m_store, name, torch::kFloat32, m_device)
+                   : torch::Tensor();
+    };
+    if (!m_names.final_norm.empty()) {
+        head.norm_weight = optional(m_names.final_norm + ".weight");
+        head.norm_bias = optional(m_names.final_norm + ".bias");
+    }
+    head.project_out = optional(m_names.project_out);
+    head.lm_head = load_tensor(*m_store, m_names.lm_head, torch::kFloat32, m_device);
+    return head;
+}
+
+torch::Tensor CausalLM::head(const torch::Tensor& hidden, const HeadWeights& weights) const
+{
+    auto x = hidden;
+    if (weights.norm_weight.defined()) {
+        x = m_config.arch == Architecture::Opt
+                ? torch::layer_norm(x, {x.size(-1)}, weights.norm_weight, weights.norm_bias,
+                                    m_config.norm_eps)
+                : rms_norm(x, weights.norm_weight, m_config.norm_eps);
+    }
+    if (weights.project_out.defined()) x = torch::linear(x, weights.project_out);
+    return torch::linear(x, weights.lm_head);
+}
+
+torch::Tensor CausalLM::forward(const torch::Tensor& ids, Feedback* feedback) const
+{
+    torch::NoGradGuard no_grad;
+    auto hidden = embed(ids);
+    auto context = make_layer_context(m_config, ids.size(1), m_device);
+    for (int i = 0; i < num_layers(); ++i) {
+        report(feedback, double(i) / num_layers(), "layer " + std::to_string(i));
+        hidden = decoder_layer_forward(m_config, load_layer(i), hidden, context);
+    }
+    return head(hidden, load_head());
+}
+
+}  // namespace qs

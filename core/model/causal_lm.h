@@ -1,0 +1,67 @@
+// A causal language model opened from a Hugging Face directory, run as
+//   embed(ids) -> decoder layer 0..L-1 -> head(hidden) -> logits,
+// where each decoder layer's weights are copied out of the memory-mapped checkpoint when the
+// layer is needed (load_layer) and dropped by the caller after use. Opening reads only
+// config.json, the safetensors headers and the tokenizer, so it costs almost no memory; running
+// keeps about one layer (plus activations) resident. The device is an argument everywhere.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <torch/types.h>
+
+#include "core/io/tensor_store.h"
+#include "core/model/checkpoint_names.h"
+#include "core/model/decoder_layer.h"
+#include "core/model/layer_weights.h"
+#include "core/model/model_config.h"
+#include "core/tokenizer/tokenizer.h"
+
+namespace qs {
+
+class Feedback;
+
+// Final norm, optional project_out and the output projection, loaded together.
+struct HeadWeights {
+    torch::Tensor norm_weight, norm_bias;  // undefined when the model has no final norm
+    torch::Tensor project_out;             // OPT with word_embed_proj_dim != hidden
+    torch::Tensor lm_head;                 // [vocab, dim]
+};
+
+class CausalLM {
+public:
+    // Throws QsError naming the file for bad config, checkpoint or tokenizer.
+    static std::unique_ptr<CausalLM> open(const std::string& dir,
+                                          const torch::Device& device = torch::kCPU,
+                                          bool with_tokenizer = true);
+
+    const std::string& directory() const { return m_dir; }
+    const ModelConfig& config() const { return m_config; }
+    const TensorStore& store() const { return *m_store; }
+    const Tokenizer& tokenizer() const;  // throws QsError when opened without one
+    const torch::Device& device() const { return m_device; }
+    int num_layers() const { return static_cast<int>(m_config.num_layers); }
+
+    // ids [B, T] (int64) -> hidden [B, T, hidden] float32 on device.
+    torch::Tensor embed(const torch::Tensor& ids) const;
+    LayerWeights load_layer(int index) const;
+    HeadWeights load_head() const;
+    // hidden [B, T, hidden] -> logits [B, T, vocab].
+    torch::Tensor head(const torch::Tensor& hidden, const HeadWeights& weights) const;
+
+    // Whole forward pass for one batch, streaming the layers: logits [B, T, vocab].
+    torch::Tensor forward(const torch::Tensor& ids, Feedback* feedback = nullptr) const;
+
+private:
+    CausalLM() = default;
+
+    std::string m_dir;
+    ModelConfig m_config;
+    std::unique_ptr<TensorStore> m_store;
+    CheckpointNames m_names;
+    std::unique_ptr<Tokenizer> m_tokenizer;
+    torch::Device m_device = torch::kCPU;
+};
+
+}  // namespace qs

@@ -1,0 +1,34 @@
+// One decoder layer's forward pass, for every supported architecture. Hidden states are
+// [B, T, hidden] float32 on the layer's device; weights come from LayerWeights so quantized
+// weights can be substituted.
+#pragma once
+
+#include <torch/types.h>
+
+#include "core/model/layer_weights.h"
+#include "core/model/model_config.h"
+#include "core/model/rope.h"
+
+namespace qs {
+
+// Per-sequence-length data shared by all layers of one forward pass.
+struct LayerContext {
+    RopeTables rope;  // Llama family only
+};
+
+LayerContext make_layer_context(const ModelConfig& config, std::int64_t length,
+                                const torch::Device& device);
+
+torch::Tensor decoder_layer_forward(const ModelConfig& config, const LayerWeights& weights,
+                                    const torch::Tensor& hidden, const LayerContext& context);
+
+// Architecture-specific forwards (decoder_layer_forward dispatches on config.arch).
+torch::Tensor llama_layer_forward(const ModelConfig& config, const LayerWeights& weights,
+                                  const torch::Tensor& hidden, const LayerContext& context);
+torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,
+                                const torch::Tensor& hidden);
+
+// RMSNorm as HF Llama: x * rsqrt(mean(x^2) + eps) * weight.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+
+}  // namespace qs

@@ -1,0 +1,53 @@
+// OPT decoder layer (HF modeling_opt). Pre-LN (do_layer_norm_before, all sizes but 350m):
+//   h = x + out_proj(attn(n1)), n1 = ln1(x);  y = h + fc2(relu(fc1(ln2(h))))
+// Post-LN (opt-350m): h = ln1(x + out_proj(attn(x)));  y = ln2(h + fc2(relu(fc1(h)))).
+// q is scaled by head_dim^-0.5 after its bias, as HF does.
+#include <cmath>
+
+#include "core/model/attention.h"
+#include "core/model/decoder_layer.h"
+
+namespace qs {
+namespace {
+
+torch::Tensor linear(const LayerWeights& w, const std::string& module, const torch::Tensor& x)
+{
+    return torch::linear(x, w.get(module + ".weight"), w.get_optional(module + ".bias"));
+}
+
+torch::Tensor layer_norm(const LayerWeights& w, const std::string& module, const torch::Tensor& x,
+                         double eps)
+{
+    return torch::layer_norm(x, {x.size(-1)}, w.get_optional(module + ".weight"),
+                             w.get_optional(module + ".bias"), eps);
+}
+
+torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_t dim)
+{
+    return x.view({x.size(0), x.size(1), heads, dim}).transpose(1, 2);
+}
+
+}  // namespace
+
+torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,
+                                const torch::Tensor& hidden)
+{
+    const auto dim = config.head_dim;
+    const bool pre = config.do_layer_norm_before;
+    const double eps = config.norm_eps;
+
+    auto x = pre ? layer_norm(weights, "self_attn_layer_norm", hidden, eps) : hidden;
+    auto q = heads_view(linear(weights, "self_attn.q_proj", x) * (1.0 / std::sqrt(double(dim))),
+                        config.num_heads, dim);
+    auto k = heads_view(linear(weights, "self_attn.k_proj", x), config.num_heads, dim);
+    auto v = heads_view(linear(weights, "self_attn.v_proj", x), config.num_heads, dim);
+    auto h = hidden + linear(weights, "self_attn.out_proj", causal_attention(q, k, v, 1.0));
+    if (!pre) h = layer_norm(weights, "self_attn_layer_norm", h, eps);
+
+    x = pre ? layer_norm(weights, "final_layer_norm", h, eps) : h;
+    auto y = h + linear(weights, "fc2", torch::relu(linear(weights, "fc1", x)));
+    if (!pre) y = layer_norm(weights, "final_layer_norm", y, eps);
+    return y;
+}
+
+}  // namespace qs

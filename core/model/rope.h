@@ -1,0 +1,26 @@
+// Rotary position embedding in the Hugging Face "rotate_half" layout (the q/k rows of HF
+// Llama checkpoints are permuted for it): x' = x*cos + rotate_half(x)*sin, where
+// rotate_half([x1, x2]) = [-x2, x1] over the two halves of the head dimension.
+#pragma once
+
+#include <torch/types.h>
+
+#include "core/model/model_config.h"
+
+namespace qs {
+
+// inv_freq[i] = 1 / theta^(2i/d), then adjusted by rope_scaling (llama3, linear) as HF does.
+torch::Tensor rope_inverse_frequencies(const ModelConfig& config);
+
+struct RopeTables {
+    torch::Tensor cos;  // [T, head_dim]
+    torch::Tensor sin;  // [T, head_dim]
+};
+
+// Tables for positions [0, length) on device, float32.
+RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device);
+
+// x: [B, heads, T, head_dim]
+torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables);
+
+}  // namespace qs

@@ -1,0 +1,253 @@
+// Offscreen tests of the main window on the real stories260K checkpoint: tree contents, stats
+// arriving in the inspector plots, event-loop latency while jobs run, and error reporting.
+#include <algorithm>
+#include <cstdlib>
+
+#include <QDir>
+#include <QDropEvent>
+#include <QElapsedTimer>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSignalSpy>
+#include <QStackedWidget>
+#include <QTimer>
+#include <QUrl>
+#include <QtTest>
+
+#include "core/util/threading.h"
+#include "widgets/inspector_plots.h"
+#include "widgets/main_window.h"
+#include "widgets/model_tree.h"
+#include "widgets/start_page.h"
+#include "widgets/stats_job.h"
+#include "widgets/tensor_inspector.h"
+
+using qs::gui::MainWindow;
+using qs::gui::ModelTree;
+
+namespace {
+
+QString sharedDir()
+{
+    const QByteArray env = qgetenv("QS_SHARED");
+    return env.isEmpty() ? QStringLiteral(QS_SHARED_DEFAULT) : QString::fromLocal8Bit(env);
+}
+
+const QString k_qProj = QStringLiteral("model.layers.0.self_attn.q_proj.weight");
+const QString k_kProj = QStringLiteral("model.layers.0.self_attn.k_proj.weight");
+const QString k_downProj = QStringLiteral("model.layers.4.mlp.down_proj.weight");
+constexpr int k_statsTimeoutMs = 30000;
+
+QStringList allLinears(const ModelTree* tree)
+{
+    QStringList names;
+    for (QTreeWidgetItemIterator it(const_cast<ModelTree*>(tree)); *it; ++it) {
+        const QString weight = (*it)->data(0, ModelTree::WeightNameRole).toString();
+        if (!weight.isEmpty()) names << weight;
+    }
+    return names;
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private:
+    QString m_modelDir;
+
+    void requireModel()
+    {
+        if (!QFileInfo::exists(m_modelDir + "/config.json"))
+            QSKIP(qPrintable("stories260K not found at " + m_modelDir));
+    }
+
+    // Selects weightName and waits for its plots; returns false on timeout.
+    static bool selectAndWait(MainWindow& window, const QString& weightName)
+    {
+        QSignalSpy shown(window.inspector(), &qs::gui::TensorInspector::statsShown);
+        if (!window.modelTree()->selectLinear(weightName)) return false;
+        for (int waited = 0; waited < k_statsTimeoutMs; waited += 20) {
+            for (const auto& args : shown)
+                if (args.at(0).toString() == weightName) return true;
+            shown.wait(20);
+        }
+        return false;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        qs::configure_threads();
+        m_modelDir = sharedDir() + "/models/stories260K/hf";
+    }
+
+    void startPageWithoutModel()
+    {
+        MainWindow window;
+        window.show();
+        QVERIFY(!window.isModelOpen());
+        auto* pages = qobject_cast<QStackedWidget*>(window.centralWidget());
+        QVERIFY(pages);
+        QVERIFY(qobject_cast<qs::gui::StartPage*>(pages->currentWidget()));
+        auto* hint = window.findChild<QLabel*>(QStringLiteral("startHint"));
+        QVERIFY(hint);
+        QVERIFY(hint->text().contains("drag", Qt::CaseInsensitive));
+    }
+
+    void treeShowsLayersAndLinears()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QVERIFY(window.openModel(m_modelDir));
+        const ModelTree* tree = window.modelTree();
+        QCOMPARE(tree->topLevelItemCount(), 1);
+        QTreeWidgetItem* root = tree->topLevelItem(0);
+        QVERIFY2(root->text(ModelTree::NameColumn).contains("stories260K"),
+                 qPrintable(root->text(ModelTree::NameColumn)));
+        QVERIFY(root->text(ModelTree::NameColumn).contains("llama"));
+        QVERIFY(!root->text(ModelTree::ParametersColumn).isEmpty());
+        QCOMPARE(tree->layerCount(), 5);
+        for (int i = 0; i < root->childCount(); ++i) {
+            QCOMPARE(root->child(i)->text(ModelTree::NameColumn),
+                     QStringLiteral("Layer %1").arg(i));
+            QCOMPARE(root->child(i)->childCount(), 7);
+        }
+        QTreeWidgetItem* q = tree->findLinear(k_qProj);
+        QVERIFY(q);
+        QCOMPARE(q->text(ModelTree::ShapeColumn), QStringLiteral("[64 x 64]"));
+        QCOMPARE(q->text(ModelTree::ParametersColumn), QStringLiteral("4.1 K"));
+        QTreeWidgetItem* k = tree->findLinear(k_kProj);
+        QVERIFY(k);
+        QCOMPARE(k->text(ModelTree::ShapeColumn), QStringLiteral("[32 x 64]"));  // 4 KV heads
+        QTreeWidgetItem* down = tree->findLinear(k_downProj);
+        QVERIFY(down);
+        QCOMPARE(down->text(ModelTree::ShapeColumn), QStringLiteral("[64 x 172]"));
+    }
+
+    void selectingLinearShowsStats()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        window.show();
+        QVERIFY(window.openModel(m_modelDir));
+        QVERIFY(selectAndWait(window, k_qProj));
+
+        const auto* inspector = window.inspector();
+        QVERIFY(qs::gui::plottedPointCount(inspector->histogramPlot()) > 0);
+        QCOMPARE(qs::gui::plottedPointCount(inspector->outChannelPlot()), 64);
+        QCOMPARE(qs::gui::plottedPointCount(inspector->inChannelPlot()), 64);
+        QVERIFY2(inspector->kurtosisText().contains("Pearson"),
+                 qPrintable(inspector->kurtosisText()));
+        QVERIFY(inspector->kurtosisText().contains("excess"));
+        QVERIFY(inspector->headerText().contains(k_qProj));
+        QVERIFY(inspector->headerText().contains("[64 x 64]"));
+        QVERIFY(inspector->headerText().contains("F32"));
+        QVERIFY(!window.progressBar()->isVisible());
+
+        // A non-square module: rows and columns must not be swapped.
+        QVERIFY(selectAndWait(window, k_downProj));
+        QCOMPARE(qs::gui::plottedPointCount(inspector->outChannelPlot()), 64);
+        QCOMPARE(qs::gui::plottedPointCount(inspector->inChannelPlot()), 172);
+    }
+
+    void latestSelectionWins()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QVERIFY(window.openModel(m_modelDir));
+        QSignalSpy shown(window.inspector(), &qs::gui::TensorInspector::statsShown);
+        // Rapid re-selection: every job but the last is cancelled or its result dropped.
+        const QStringList linears = allLinears(window.modelTree());
+        QCOMPARE(linears.size(), 35);
+        for (const QString& name : linears)
+            window.modelTree()->selectLinear(name);
+        QTRY_VERIFY_WITH_TIMEOUT(!shown.isEmpty(), k_statsTimeoutMs);
+        QTest::qWait(200);  // late results of superseded jobs would arrive here
+        QCOMPARE(shown.size(), 1);
+        QCOMPARE(shown.front().at(0).toString(), linears.back());
+    }
+
+    void eventLoopStaysResponsiveWhileJobsRun()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        window.show();
+        QVERIFY(window.openModel(m_modelDir));
+
+        QElapsedTimer clock;
+        qint64 last = 0, maxGap = 0;
+        int ticks = 0;
+        QTimer ticker;
+        ticker.setInterval(10);
+        connect(&ticker, &QTimer::timeout, this, [&] {
+            const qint64 now = clock.elapsed();
+            maxGap = std::max(maxGap, now - last);
+            last = now;
+            ++ticks;
+        });
+        clock.start();
+        ticker.start();
+        for (const QString& name : allLinears(window.modelTree()))
+            QVERIFY2(selectAndWait(window, name), qPrintable(name));
+        ticker.stop();
+        const qint64 total = clock.elapsed();
+        qInfo("35 stats jobs in %lld ms, %d timer ticks, max gap %lld ms", total, ticks, maxGap);
+        QVERIFY2(maxGap < 100, qPrintable(QStringLiteral("max event-loop gap %1 ms").arg(maxGap)));
+    }
+
+    void openingMissingDirectoryReportsError()
+    {
+        MainWindow window;
+        window.show();
+        QSignalSpy failed(&window, &MainWindow::modelOpenFailed);
+        const QString missing = QDir::tempPath() + "/quantscope-no-such-model-dir";
+        QVERIFY(!window.openModel(missing));
+        QCOMPARE(failed.size(), 1);
+        QVERIFY(!window.isModelOpen());
+        QVERIFY2(window.statusMessage().contains("Cannot open model"),
+                 qPrintable(window.statusMessage()));
+        // The warning is non-blocking: we got here, and it can be closed.
+        auto* box = window.findChild<QMessageBox*>();
+        QVERIFY(box);
+        QVERIFY(box->text().contains("quantscope-no-such-model-dir"));
+        box->close();
+    }
+
+    void failedOpenKeepsCurrentModel()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QVERIFY(window.openModel(m_modelDir));
+        QVERIFY(!window.openModel(QDir::tempPath() + "/quantscope-no-such-model-dir"));
+        QVERIFY(window.isModelOpen());
+        QCOMPARE(window.modelTree()->layerCount(), 5);
+    }
+
+    void droppingAFolderOpensIt()
+    {
+        requireModel();
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        window.show();
+        QMimeData mime;
+        // A file inside the folder stands for the folder.
+        mime.setUrls({QUrl::fromLocalFile(m_modelDir + "/config.json")});
+        QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton,
+                              Qt::NoModifier);
+        QApplication::sendEvent(&window, &enter);
+        QVERIFY(enter.isAccepted());
+        QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+        QApplication::sendEvent(&window, &drop);
+        QVERIFY(window.isModelOpen());
+        QCOMPARE(window.modelTree()->layerCount(), 5);
+    }
+};
+
+QTEST_MAIN(TestMainWindow)
+#include "test_main_window.moc"
