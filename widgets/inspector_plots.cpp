@@ -64,7 +64,9 @@ QCustomPlot* makeInspectorPlot(QWidget* parent, const QString& xLabel, const QSt
     plot->yAxis->grid()->setSubGridVisible(logY);
 
     auto* bars = new QCPBars(plot->xAxis, plot->yAxis);
-    bars->setPen(Qt::NoPen);
+    // An outline in the fill colour: without it, unantialiased neighbours leave 1-px seams
+    // and sub-pixel bars of wide layers vanish.
+    bars->setPen(QPen(k_barColor, 0));
     bars->setBrush(k_barColor);
     bars->setAntialiased(false);
     return plot;
@@ -122,7 +124,8 @@ void plotChannelAbsmax(QCustomPlot* plot, const std::vector<float>& absmax)
 
     const double peak = *std::max_element(absmax.begin(), absmax.end());
     plot->xAxis->setRange(-0.5, static_cast<double>(absmax.size()) - 0.5);
-    plot->yAxis->setRange(0.0, peak > 0 ? peak * 1.08 : 1.0);
+    // Headroom above the tallest bar keeps the median label clear of the bars.
+    plot->yAxis->setRange(0.0, peak > 0 ? peak * 1.15 : 1.0);
 
     clearItems(plot);
     const double mid = median(absmax);
@@ -131,11 +134,10 @@ void plotChannelAbsmax(QCustomPlot* plot, const std::vector<float>& absmax)
     line->point2->setCoords(1, mid);
     line->setPen(QPen(k_medianColor, 1.5, Qt::DashLine));
     auto* label = new QCPItemText(plot);
-    label->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
-    label->position->setTypeY(QCPItemPosition::ptPlotCoords);
-    label->position->setCoords(0.99, mid);
-    label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
-    label->setText(QStringLiteral("median %1").arg(mid, 0, 'g', 3));
+    label->position->setType(QCPItemPosition::ptAxisRectRatio);
+    label->position->setCoords(0.99, 0.01);
+    label->setPositionAlignment(Qt::AlignRight | Qt::AlignTop);
+    label->setText(QStringLiteral("median (dashed): %1").arg(mid, 0, 'g', 3));
     label->setColor(k_medianColor);
     label->setBrush(QColor(255, 255, 255, 200));
 }

@@ -35,6 +35,7 @@ int run_info(const std::vector<std::string>& argv)
         j["head_dim"] = c.head_dim;
         j["vocab_size"] = c.vocab_size;
         j["parameters"] = info.total_parameters;
+        j["stored_parameters"] = info.stored_parameters;
         j["dtype"] = info.dtype;
         j["file_bytes"] = info.file_bytes;
         nlohmann::json layers = nlohmann::json::array();
@@ -64,7 +65,10 @@ int run_info(const std::vector<std::string>& argv)
               << c.head_dim << ")\n"
               << "vocab:        " << c.vocab_size
               << (c.tie_word_embeddings ? " (tied embeddings)" : "") << "\n"
-              << "parameters:   " << info.total_parameters << "\n"
+              << "parameters:   " << info.total_parameters;
+    if (info.stored_parameters != info.total_parameters)
+        std::cout << " (" << info.stored_parameters << " stored: lm_head.weight is a copy of the tied embedding)";
+    std::cout << "\n"
               << "dtype:        " << info.dtype << "\n"
               << "file size:    " << info.file_bytes << " bytes\n\n";
     if (!info.layers.empty()) {

@@ -1,8 +1,16 @@
 #include "core/model/attention.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace qs {
+namespace {
+
+// Score-matrix bytes per chunk: small enough that the mask, softmax and the product with v run
+// in cache instead of streaming a [B, H, T, T] tensor through memory several times.
+constexpr std::int64_t kChunkScoreBytes = std::int64_t(8) << 20;
+
+}  // namespace
 
 torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
                                const torch::Tensor& v, double scale,
@@ -11,21 +19,31 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
     const auto batch = q.size(0), heads = q.size(1), length = q.size(2), dim = q.size(3);
     const auto kv_heads = k.size(1);
     const auto group = heads / kv_heads;
-    // Query heads of one kv group side by side: [B, KV, group*T, D] against k [B, KV, T, D], so
+    // Query heads of one kv group side by side: [B*KV, group*T, D] against k [B*KV, T, D], so
     // GQA needs no copy of k and v.
-    auto qg = q.reshape({batch, kv_heads, group * length, dim});
-    auto scores = torch::matmul(qg, k.transpose(-1, -2)).mul_(scale);  // [B, KV, group*T, T]
+    auto qg = (q * scale).reshape({batch * kv_heads, group * length, dim});
+    auto kt = k.reshape({batch * kv_heads, length, dim}).transpose(1, 2);
+    auto vv = v.reshape({batch * kv_heads, length, dim});
+
     auto rows = torch::arange(length, q.options().dtype(torch::kLong)).unsqueeze(1);
     auto cols = torch::arange(length, q.options().dtype(torch::kLong)).unsqueeze(0);
     auto masked = cols > rows;
     if (sliding_window) masked = masked.logical_or(cols <= rows - *sliding_window);
-    scores = scores.view({batch, kv_heads, group, length, length})
-                 .masked_fill_(masked, -std::numeric_limits<float>::infinity());
-    auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
-    auto out = torch::matmul(probs.view({batch, kv_heads, group * length, length}), v);
-    return out.view({batch, heads, length, dim})
-        .transpose(1, 2)
-        .reshape({batch, length, heads * dim});
+    auto mask = torch::zeros({length, length}, q.options().dtype(torch::kFloat32))
+                    .masked_fill_(masked, -std::numeric_limits<float>::infinity())
+                    .repeat({group, 1});  // [group*T, T], matches qg's row order
+
+    const std::int64_t slices = batch * kv_heads;
+    const std::int64_t per_slice = group * length * length * 4;
+    const std::int64_t chunk = std::clamp<std::int64_t>(kChunkScoreBytes / per_slice, 1, slices);
+    auto out = torch::empty({slices, group * length, dim}, q.options());
+    for (std::int64_t s0 = 0; s0 < slices; s0 += chunk) {
+        const std::int64_t s1 = std::min(slices, s0 + chunk);
+        auto scores = torch::baddbmm(mask, qg.slice(0, s0, s1), kt.slice(0, s0, s1));
+        auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
+        out.slice(0, s0, s1).copy_(torch::bmm(probs, vv.slice(0, s0, s1)));
+    }
+    return out.view({batch, heads, length, dim}).transpose(1, 2).reshape({batch, length, heads * dim});
 }
 
 }  // namespace qs

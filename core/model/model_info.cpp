@@ -118,7 +118,9 @@ ModelInfo ModelInfo::load(const std::string& dir)
     for (const std::string& name : store->names()) {
         const TensorInfo& info = store->info(name);
         const std::int64_t n = info.numel();
-        m.total_parameters += n;
+        m.stored_parameters += n;
+        const bool tied_copy = c.tie_word_embeddings && name == "lm_head.weight";
+        if (!tied_copy) m.total_parameters += n;
         elements_by_dtype[dtype_name(info.dtype)] += n;
         if (name == names.embed_tokens || name == names.embed_positions)
             m.embedding_parameters += n;

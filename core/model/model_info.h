@@ -30,7 +30,10 @@ struct ModelInfo {
     std::string directory;
     ModelConfig config;
     std::vector<LayerInfo> layers;
-    std::int64_t total_parameters = 0;  // every tensor in the checkpoint (tied head counted once)
+    // Distinct parameters: every tensor of the checkpoint, except a stored lm_head.weight that is a
+    // copy of the tied embedding (tie_word_embeddings), which is counted once.
+    std::int64_t total_parameters = 0;
+    std::int64_t stored_parameters = 0;  // every element stored in the files
     std::int64_t embedding_parameters = 0;
     std::string dtype;  // dominant checkpoint dtype
     std::int64_t file_bytes = 0;

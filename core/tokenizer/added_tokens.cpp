@@ -21,17 +21,25 @@ bool is_word_char(std::string_view ch)
 std::string_view last_char(std::string_view text)
 {
     std::size_t start = text.size() - 1;
-    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80) --start;
+    while (start > 0 && (static_cast<unsigned char>(text[start]) & 0xC0) == 0x80)
+        --start;
     return text.substr(start);
 }
 
 std::string_view first_char(std::string_view text)
 {
-    return text.substr(0, std::min(text.size(), utf8_char_len(static_cast<unsigned char>(text[0]))));
+    return text.substr(0,
+                       std::min(text.size(), utf8_char_len(static_cast<unsigned char>(text[0]))));
 }
 
-bool ends_with_word(std::string_view text) { return !text.empty() && is_word_char(last_char(text)); }
-bool starts_with_word(std::string_view text) { return !text.empty() && is_word_char(first_char(text)); }
+bool ends_with_word(std::string_view text)
+{
+    return !text.empty() && is_word_char(last_char(text));
+}
+bool starts_with_word(std::string_view text)
+{
+    return !text.empty() && is_word_char(first_char(text));
+}
 
 bool is_space(std::string_view ch)
 {
@@ -103,7 +111,8 @@ std::vector<AddedTokenSplit> AddedTokenMatcher::split(std::string_view text) con
             const bool stop_space = stop == text.size() || !starts_with_word(text.substr(stop));
             if (!start_space || !stop_space) continue;
         }
-        if (token.lstrip) start = std::max(space_leftmost_at_end(text.substr(0, start)), start_offset);
+        if (token.lstrip)
+            start = std::max(space_leftmost_at_end(text.substr(0, start)), start_offset);
         if (token.rstrip) stop += space_rightmost_at_start(text.substr(stop));
         if (start_offset < start) splits.push_back({start_offset, start, -1});
         splits.push_back({start, stop, token.id});

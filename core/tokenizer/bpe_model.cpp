@@ -13,8 +13,8 @@
 namespace qs {
 
 BpeModel::BpeModel(std::unordered_map<std::string, std::int32_t> vocab,
-                   const std::vector<std::pair<std::string, std::string>>& merges, BpeOptions options,
-                   const std::string& source)
+                   const std::vector<std::pair<std::string, std::string>>& merges,
+                   BpeOptions options, const std::string& source)
     : m_vocab(std::move(vocab)), m_options(std::move(options))
 {
     std::int32_t max_id = -1;
@@ -36,7 +36,8 @@ BpeModel::BpeModel(std::unordered_map<std::string, std::int32_t> vocab,
     }
     if (m_options.unk_token) {
         // HF only fails when the unknown token is needed; remembering its absence is enough.
-        if (const auto it = m_vocab.find(*m_options.unk_token); it != m_vocab.end()) m_unk_id = it->second;
+        if (const auto it = m_vocab.find(*m_options.unk_token); it != m_vocab.end())
+            m_unk_id = it->second;
     }
     const std::size_t prefix_len = m_options.continuing_subword_prefix.size();
     m_merges.reserve(merges.size());
@@ -45,17 +46,21 @@ BpeModel::BpeModel(std::unordered_map<std::string, std::int32_t> vocab,
         const auto a = m_vocab.find(left);
         const auto b = m_vocab.find(right);
         const std::string entry = "merges entry " + std::to_string(rank);
-        if (a == m_vocab.end()) fail_file(source, entry + " references unknown token '" + left + "'");
-        if (b == m_vocab.end()) fail_file(source, entry + " references unknown token '" + right + "'");
+        if (a == m_vocab.end())
+            fail_file(source, entry + " references unknown token '" + left + "'");
+        if (b == m_vocab.end())
+            fail_file(source, entry + " references unknown token '" + right + "'");
         // With a continuing-subword prefix the right side carries it and the merge drops it.
         const std::string merged =
             left + (prefix_len > 0 && right.starts_with(m_options.continuing_subword_prefix)
                         ? right.substr(prefix_len)
                         : right);
         const auto m = m_vocab.find(merged);
-        if (m == m_vocab.end()) fail_file(source, entry + " references unknown token '" + merged + "'");
+        if (m == m_vocab.end())
+            fail_file(source, entry + " references unknown token '" + merged + "'");
         // A repeated pair keeps its last rank, as HF's HashMap collect does.
-        m_merges[pair_key(a->second, b->second)] = Merge{static_cast<std::uint32_t>(rank), m->second};
+        m_merges[pair_key(a->second, b->second)] =
+            Merge{static_cast<std::uint32_t>(rank), m->second};
     }
 }
 
@@ -68,7 +73,8 @@ std::optional<std::int32_t> BpeModel::token_to_id(std::string_view token) const
 
 const std::string* BpeModel::id_to_token(std::int32_t id) const
 {
-    if (id < 0 || static_cast<std::size_t>(id) >= m_tokens.size() || !m_has_token[static_cast<std::size_t>(id)])
+    if (id < 0 || static_cast<std::size_t>(id) >= m_tokens.size() ||
+        !m_has_token[static_cast<std::size_t>(id)])
         return nullptr;
     return &m_tokens[static_cast<std::size_t>(id)];
 }
@@ -108,15 +114,19 @@ void BpeModel::tokenize(std::string_view word, std::vector<std::int32_t>& out) c
         }
         if (m_options.byte_fallback) {
             bool all = true;
-            for (const char c : piece) all = all && m_byte_ids[static_cast<unsigned char>(c)] >= 0;
+            for (const char c : piece)
+                all = all && m_byte_ids[static_cast<unsigned char>(c)] >= 0;
             if (all) {
                 // HF pushes these without flushing a pending unknown token first.
-                for (const char c : piece) symbols.push_back(m_byte_ids[static_cast<unsigned char>(c)]);
+                for (const char c : piece)
+                    symbols.push_back(m_byte_ids[static_cast<unsigned char>(c)]);
                 continue;
             }
         }
         if (m_options.unk_token) {
-            if (!m_unk_id) throw QsError("unknown token '" + *m_options.unk_token + "' is not in the vocabulary");
+            if (!m_unk_id)
+                throw QsError("unknown token '" + *m_options.unk_token +
+                              "' is not in the vocabulary");
             if (pending_unk && !m_options.fuse_unk) symbols.push_back(*pending_unk);
             pending_unk = *m_unk_id;  // fused: several unknown chars stay one token
         }
@@ -143,11 +153,15 @@ void BpeModel::merge_all(std::vector<std::int32_t>& symbols) const
         std::size_t pos;
         std::int32_t new_id;
         // std::priority_queue is a max-heap: invert so the lowest rank, then position, is on top.
-        bool operator<(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+        bool operator<(const Candidate& o) const
+        {
+            return rank != o.rank ? rank > o.rank : pos > o.pos;
+        }
     };
     std::priority_queue<Candidate> queue;
     for (std::size_t i = 0; i + 1 < n; ++i) {
-        if (const Merge* m = find_merge(symbols[i], symbols[i + 1])) queue.push({m->rank, i, m->new_id});
+        if (const Merge* m = find_merge(symbols[i], symbols[i + 1]))
+            queue.push({m->rank, i, m->new_id});
     }
     while (!queue.empty()) {
         const Candidate top = queue.top();
@@ -161,15 +175,18 @@ void BpeModel::merge_all(std::vector<std::int32_t>& symbols) const
         symbols[top.pos] = top.new_id;
         alive[right] = false;
         next[top.pos] = next[right];
-        if (next[right] >= 0) prev[static_cast<std::size_t>(next[right])] = static_cast<std::int64_t>(top.pos);
+        if (next[right] >= 0)
+            prev[static_cast<std::size_t>(next[right])] = static_cast<std::int64_t>(top.pos);
 
         if (prev[top.pos] >= 0) {
             const auto p = static_cast<std::size_t>(prev[top.pos]);
-            if (const Merge* m = find_merge(symbols[p], symbols[top.pos])) queue.push({m->rank, p, m->new_id});
+            if (const Merge* m = find_merge(symbols[p], symbols[top.pos]))
+                queue.push({m->rank, p, m->new_id});
         }
         if (next[top.pos] >= 0) {
             const auto q = static_cast<std::size_t>(next[top.pos]);
-            if (const Merge* m = find_merge(symbols[top.pos], symbols[q])) queue.push({m->rank, top.pos, m->new_id});
+            if (const Merge* m = find_merge(symbols[top.pos], symbols[q]))
+                queue.push({m->rank, top.pos, m->new_id});
         }
     }
     std::size_t kept = 0;

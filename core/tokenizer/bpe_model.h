@@ -49,7 +49,8 @@ private:
     };
     static std::uint64_t pair_key(std::int32_t a, std::int32_t b)
     {
-        return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
+        return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) |
+               static_cast<std::uint32_t>(b);
     }
     const Merge* find_merge(std::int32_t a, std::int32_t b) const;
     void merge_all(std::vector<std::int32_t>& symbols) const;

@@ -20,14 +20,16 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::optional<std::string> optional_string(const Json& spec, const char* key, const std::string& file)
+std::optional<std::string> optional_string(const Json& spec, const char* key,
+                                           const std::string& file)
 {
     if (!spec.contains(key) || spec[key].is_null()) return std::nullopt;
     if (!spec[key].is_string()) fail_file(file, std::string("model.") + key + " must be a string");
     return spec[key].get<std::string>();
 }
 
-std::vector<std::pair<std::string, std::string>> parse_merges(const Json& merges, const std::string& file)
+std::vector<std::pair<std::string, std::string>> parse_merges(const Json& merges,
+                                                              const std::string& file)
 {
     if (!merges.is_array()) fail_file(file, "model.merges must be a list");
     std::vector<std::pair<std::string, std::string>> out;
@@ -54,13 +56,16 @@ std::unique_ptr<BpeModel> parse_model(const Json& model, const std::string& file
 {
     if (!model.is_object()) fail_file(file, "no 'model' object");
     // Some writers leave out "type" for BPE; vocab + merges identify it.
-    const std::string type = model.value("type", std::string(model.contains("merges") ? "BPE" : ""));
+    const std::string type =
+        model.value("type", std::string(model.contains("merges") ? "BPE" : ""));
     if (type != "BPE") fail_file(file, "unsupported model type '" + type + "'");
-    if (!model.contains("vocab") || !model["vocab"].is_object()) fail_file(file, "model.vocab must be an object");
+    if (!model.contains("vocab") || !model["vocab"].is_object())
+        fail_file(file, "model.vocab must be an object");
     std::unordered_map<std::string, std::int32_t> vocab;
     vocab.reserve(model["vocab"].size());
     for (const auto& [token, id] : model["vocab"].items()) {
-        if (!id.is_number_integer()) fail_file(file, "vocab entry '" + token + "' has no integer id");
+        if (!id.is_number_integer())
+            fail_file(file, "vocab entry '" + token + "' has no integer id");
         vocab.emplace(token, id.get<std::int32_t>());
     }
     BpeOptions options;
@@ -68,11 +73,14 @@ std::unique_ptr<BpeModel> parse_model(const Json& model, const std::string& file
     options.byte_fallback = model.value("byte_fallback", false);
     options.fuse_unk = model.value("fuse_unk", false);
     options.ignore_merges = model.value("ignore_merges", false);
-    options.continuing_subword_prefix = optional_string(model, "continuing_subword_prefix", file).value_or("");
+    options.continuing_subword_prefix =
+        optional_string(model, "continuing_subword_prefix", file).value_or("");
     options.end_of_word_suffix = optional_string(model, "end_of_word_suffix", file).value_or("");
-    if (model.contains("dropout") && !model["dropout"].is_null() && model["dropout"].get<double>() > 0.0)
+    if (model.contains("dropout") && !model["dropout"].is_null() &&
+        model["dropout"].get<double>() > 0.0)
         fail_file(file, "BPE dropout is not supported (it makes tokenization random)");
-    return std::make_unique<BpeModel>(std::move(vocab), parse_merges(model.value("merges", Json::array()), file),
+    return std::make_unique<BpeModel>(std::move(vocab),
+                                      parse_merges(model.value("merges", Json::array()), file),
                                       std::move(options), file);
 }
 
@@ -82,7 +90,8 @@ std::vector<AddedToken> parse_added_tokens(const Json& list, const std::string& 
     if (list.is_null()) return tokens;
     if (!list.is_array()) fail_file(file, "added_tokens must be a list");
     for (const Json& t : list) {
-        if (!t.is_object() || !t.contains("id") || !t.contains("content") || !t["content"].is_string())
+        if (!t.is_object() || !t.contains("id") || !t.contains("content") ||
+            !t["content"].is_string())
             fail_file(file, "added_tokens entry without id and content");
         AddedToken token;
         token.id = t["id"].get<std::int32_t>();
@@ -111,7 +120,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_file(const std::string& path)
     return from_json(text.str(), path);
 }
 
-std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_text, const std::string& source)
+std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_text,
+                                                      const std::string& source)
 {
     Json doc;
     try {
@@ -153,7 +163,8 @@ std::unique_ptr<BpeTokenizer> BpeTokenizer::from_json(const std::string& json_te
     return tok;
 }
 
-void BpeTokenizer::encode_piece(std::string piece, bool at_start, std::vector<std::int32_t>& ids) const
+void BpeTokenizer::encode_piece(std::string piece, bool at_start,
+                                std::vector<std::int32_t>& ids) const
 {
     if (m_normalizer) m_normalizer->normalize(piece);
     std::vector<AddedTokenSplit> splits;
@@ -170,7 +181,8 @@ void BpeTokenizer::encode_piece(std::string piece, bool at_start, std::vector<st
         }
         words.assign(1, PreToken{piece.substr(s.begin, s.end - s.begin), at_start && s.begin == 0});
         if (m_pre_tokenizer) m_pre_tokenizer->pre_tokenize(words);
-        for (const PreToken& w : words) m_model->tokenize(w.text, ids);
+        for (const PreToken& w : words)
+            m_model->tokenize(w.text, ids);
     }
 }
 
@@ -209,19 +221,22 @@ std::string BpeTokenizer::decode(const std::vector<std::int32_t>& ids, bool skip
 std::int64_t BpeTokenizer::vocab_size() const
 {
     std::int64_t size = m_model->size();
-    for (const auto& [id, token] : m_added_by_id) size = std::max<std::int64_t>(size, id + 1);
+    for (const auto& [id, token] : m_added_by_id)
+        size = std::max<std::int64_t>(size, id + 1);
     return size;
 }
 
 std::optional<std::int32_t> BpeTokenizer::token_to_id(const std::string& token) const
 {
-    if (const auto it = m_added_by_content.find(token); it != m_added_by_content.end()) return it->second;
+    if (const auto it = m_added_by_content.find(token); it != m_added_by_content.end())
+        return it->second;
     return m_model->token_to_id(token);
 }
 
 std::string BpeTokenizer::id_to_token(std::int32_t id) const
 {
-    if (const auto it = m_added_by_id.find(id); it != m_added_by_id.end()) return it->second.content;
+    if (const auto it = m_added_by_id.find(id); it != m_added_by_id.end())
+        return it->second.content;
     const std::string* token = m_model->id_to_token(id);
     return token ? *token : std::string();
 }

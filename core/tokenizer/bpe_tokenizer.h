@@ -29,12 +29,14 @@ public:
     // JSON, not a BPE model, or inconsistent.
     static std::unique_ptr<BpeTokenizer> from_file(const std::string& path);
     // Same from JSON text; `source` names it in error messages.
-    static std::unique_ptr<BpeTokenizer> from_json(const std::string& json_text, const std::string& source);
+    static std::unique_ptr<BpeTokenizer> from_json(const std::string& json_text,
+                                                   const std::string& source);
 
     ~BpeTokenizer() override;
 
     std::vector<std::int32_t> encode_raw(const std::string& text) const override;
-    std::string decode(const std::vector<std::int32_t>& ids, bool skip_special = true) const override;
+    std::string decode(const std::vector<std::int32_t>& ids,
+                       bool skip_special = true) const override;
     std::int64_t vocab_size() const override;
 
     // Added tokens first, then the model vocabulary (as HF's token_to_id).

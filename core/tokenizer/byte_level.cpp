@@ -38,14 +38,18 @@ const ByteTables& tables()
 
 }  // namespace
 
-const std::string& byte_level_symbol(std::uint8_t b) { return tables().symbol[b]; }
+const std::string& byte_level_symbol(std::uint8_t b)
+{
+    return tables().symbol[b];
+}
 
 std::string byte_level_encode(std::string_view text)
 {
     const auto& t = tables();
     std::string out;
     out.reserve(text.size() * 2);
-    for (const char c : text) out += t.symbol[static_cast<std::uint8_t>(c)];
+    for (const char c : text)
+        out += t.symbol[static_cast<std::uint8_t>(c)];
     return out;
 }
 

@@ -49,7 +49,10 @@ public:
 
 class MetaspaceDecoder : public Decoder {
 public:
-    MetaspaceDecoder(std::string replacement, bool prepend) : m_replacement(std::move(replacement)), m_prepend(prepend) {}
+    MetaspaceDecoder(std::string replacement, bool prepend)
+        : m_replacement(std::move(replacement)), m_prepend(prepend)
+    {
+    }
     void decode_chain(std::vector<std::string>& tokens) const override
     {
         for (std::size_t i = 0; i < tokens.size(); ++i)
@@ -63,10 +66,13 @@ private:
 
 class ReplaceDecoder : public Decoder {
 public:
-    ReplaceDecoder(std::string from, std::string to) : m_from(std::move(from)), m_to(std::move(to)) {}
+    ReplaceDecoder(std::string from, std::string to) : m_from(std::move(from)), m_to(std::move(to))
+    {
+    }
     void decode_chain(std::vector<std::string>& tokens) const override
     {
-        for (std::string& t : tokens) t = replace_all(t, m_from, m_to);
+        for (std::string& t : tokens)
+            t = replace_all(t, m_from, m_to);
     }
 
 private:
@@ -88,7 +94,8 @@ public:
             pending.clear();
         };
         for (std::string& t : tokens) {
-            if (t.size() == 6 && t.starts_with("<0x") && t.back() == '>' && is_hex(t[3]) && is_hex(t[4])) {
+            if (t.size() == 6 && t.starts_with("<0x") && t.back() == '>' && is_hex(t[3]) &&
+                is_hex(t[4])) {
                 pending.push_back(static_cast<char>(std::stoi(t.substr(3, 2), nullptr, 16)));
             } else {
                 flush();
@@ -108,7 +115,8 @@ public:
     void decode_chain(std::vector<std::string>& tokens) const override
     {
         std::string joined;
-        for (const std::string& t : tokens) joined += t;
+        for (const std::string& t : tokens)
+            joined += t;
         tokens.assign(1, std::move(joined));
     }
 };
@@ -123,12 +131,14 @@ public:
     {
         for (std::string& t : tokens) {
             std::size_t begin = 0, end = t.size();
-            for (std::size_t i = 0; i < m_start && t.compare(begin, m_content.size(), m_content) == 0 &&
-                                    begin + m_content.size() <= end;
+            for (std::size_t i = 0;
+                 i < m_start && t.compare(begin, m_content.size(), m_content) == 0 &&
+                 begin + m_content.size() <= end;
                  ++i)
                 begin += m_content.size();
-            for (std::size_t i = 0; i < m_stop && end >= begin + m_content.size() &&
-                                    t.compare(end - m_content.size(), m_content.size(), m_content) == 0;
+            for (std::size_t i = 0;
+                 i < m_stop && end >= begin + m_content.size() &&
+                 t.compare(end - m_content.size(), m_content.size(), m_content) == 0;
                  ++i)
                 end -= m_content.size();
             t = t.substr(begin, end - begin);
@@ -155,10 +165,14 @@ private:
 
 class SequenceDecoder : public Decoder {
 public:
-    explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps) : m_steps(std::move(steps)) {}
+    explicit SequenceDecoder(std::vector<std::unique_ptr<Decoder>> steps)
+        : m_steps(std::move(steps))
+    {
+    }
     void decode_chain(std::vector<std::string>& tokens) const override
     {
-        for (const auto& step : m_steps) step->decode_chain(tokens);
+        for (const auto& step : m_steps)
+            step->decode_chain(tokens);
     }
 
 private:
@@ -190,8 +204,8 @@ std::unique_ptr<Decoder> parse_decoder(const nlohmann::json& spec, const std::st
             prepend = spec["prepend_scheme"].get<std::string>() != "never";
         else if (spec.contains("add_prefix_space"))
             prepend = spec.value("add_prefix_space", true);
-        return std::make_unique<MetaspaceDecoder>(spec.value("replacement", std::string("\xE2\x96\x81")),
-                                                  prepend);
+        return std::make_unique<MetaspaceDecoder>(
+            spec.value("replacement", std::string("\xE2\x96\x81")), prepend);
     }
     if (type == "Replace") {
         const auto& pattern = spec.value("pattern", nlohmann::json());
@@ -204,10 +218,11 @@ std::unique_ptr<Decoder> parse_decoder(const nlohmann::json& spec, const std::st
     if (type == "Strip") {
         if (!spec.contains("content") || !spec["content"].is_string())
             fail_file(file, "decoder Strip needs a 'content'");
-        return std::make_unique<StripDecoder>(spec["content"].get<std::string>(), spec.value("start", 0),
-                                              spec.value("stop", 0));
+        return std::make_unique<StripDecoder>(spec["content"].get<std::string>(),
+                                              spec.value("start", 0), spec.value("stop", 0));
     }
-    if (type == "BPEDecoder") return std::make_unique<BpeSuffixDecoder>(spec.value("suffix", std::string("</w>")));
+    if (type == "BPEDecoder")
+        return std::make_unique<BpeSuffixDecoder>(spec.value("suffix", std::string("</w>")));
     fail_file(file, "unsupported decoder type '" + type + "'");
 }
 
@@ -216,7 +231,8 @@ std::string decode_tokens(const Decoder* decoder, std::vector<std::string> token
     std::string text;
     if (decoder) {
         decoder->decode_chain(tokens);
-        for (const std::string& t : tokens) text += t;
+        for (const std::string& t : tokens)
+            text += t;
     } else {
         for (std::size_t i = 0; i < tokens.size(); ++i) {
             if (i > 0) text += ' ';

@@ -20,24 +20,24 @@ struct Range {
 
 // Sorted, inclusive.
 constexpr Range kStable[] = {
-    {0x0000, 0x02FF},    // ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers
-    {0x0370, 0x0373},   {0x0375, 0x037D},   {0x037F, 0x0386},  {0x0388, 0x03FF},  // Greek
-    {0x0400, 0x0482},   {0x048A, 0x052F},    // Cyrillic (without the combining 0483-0489)
-    {0x05D0, 0x05EA},   {0x05F0, 0x05F4},    // Hebrew letters
-    {0x060C, 0x060C},   {0x061B, 0x061B},   {0x061F, 0x064A},  {0x0660, 0x066F},
-    {0x0671, 0x06D3},   {0x06D5, 0x06D5},    // Arabic letters and digits
-    {0x1E00, 0x1EFF},    // Latin Extended Additional (precomposed)
-    {0x2002, 0x206F},    // General Punctuation (2000-2001 decompose)
-    {0x2070, 0x20CF},    // super/subscripts, currency
-    {0x2100, 0x2125},   {0x2127, 0x2129},   {0x212C, 0x214F},  // letterlike
-    {0x2150, 0x2328},   {0x232B, 0x23FF},    // number forms, arrows, maths, technical
-    {0x2400, 0x2ADB},   {0x2ADD, 0x2BFF},    // pictographs, shapes, dingbats (2ADC decomposes)
-    {0x3000, 0x3029},   {0x3030, 0x3098},   {0x309B, 0x30FF},  // CJK punctuation, kana
-    {0x3100, 0x4DBF},    // bopomofo, CJK strokes/compat (no decompositions), CJK ext A
-    {0x4E00, 0x9FFF},    // CJK unified ideographs
-    {0xA000, 0xA4CF},    // Yi
-    {0xAC00, 0xD7A3},    // Hangul syllables (already composed)
-    {0xFE00, 0xFE0F},   {0xFE10, 0xFE1F},   {0xFE30, 0xFE4F},  // variation selectors, forms
+    {0x0000, 0x02FF},  // ASCII, Latin-1, Latin Extended-A/B, IPA, spacing modifiers
+    {0x0370, 0x0373},   {0x0375, 0x037D}, {0x037F, 0x0386}, {0x0388, 0x03FF},  // Greek
+    {0x0400, 0x0482},   {0x048A, 0x052F},  // Cyrillic (without the combining 0483-0489)
+    {0x05D0, 0x05EA},   {0x05F0, 0x05F4},  // Hebrew letters
+    {0x060C, 0x060C},   {0x061B, 0x061B}, {0x061F, 0x064A}, {0x0660, 0x066F},
+    {0x0671, 0x06D3},   {0x06D5, 0x06D5},  // Arabic letters and digits
+    {0x1E00, 0x1EFF},                      // Latin Extended Additional (precomposed)
+    {0x2002, 0x206F},                      // General Punctuation (2000-2001 decompose)
+    {0x2070, 0x20CF},                      // super/subscripts, currency
+    {0x2100, 0x2125},   {0x2127, 0x2129}, {0x212C, 0x214F},  // letterlike
+    {0x2150, 0x2328},   {0x232B, 0x23FF},  // number forms, arrows, maths, technical
+    {0x2400, 0x2ADB},   {0x2ADD, 0x2BFF},  // pictographs, shapes, dingbats (2ADC decomposes)
+    {0x3000, 0x3029},   {0x3030, 0x3098}, {0x309B, 0x30FF},  // CJK punctuation, kana
+    {0x3100, 0x4DBF},  // bopomofo, CJK strokes/compat (no decompositions), CJK ext A
+    {0x4E00, 0x9FFF},  // CJK unified ideographs
+    {0xA000, 0xA4CF},  // Yi
+    {0xAC00, 0xD7A3},  // Hangul syllables (already composed)
+    {0xFE00, 0xFE0F},   {0xFE10, 0xFE1F}, {0xFE30, 0xFE4F},  // variation selectors, forms
     {0xFF00, 0xFFEF},    // half/fullwidth forms (compatibility only)
     {0x1D400, 0x1D7FF},  // mathematical alphanumerics (compatibility only)
     {0x1F000, 0x1FAFF},  // mahjong .. emoji

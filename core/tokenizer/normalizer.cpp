@@ -100,7 +100,8 @@ public:
     }
     void normalize(std::string& text) const override
     {
-        for (const auto& step : m_steps) step->normalize(text);
+        for (const auto& step : m_steps)
+            step->normalize(text);
     }
 
 private:
@@ -133,7 +134,8 @@ std::unique_ptr<Normalizer> parse_normalizer(const nlohmann::json& spec, const s
         return std::make_unique<SequenceNormalizer>(std::move(steps));
     }
     if (type == "Prepend")
-        return std::make_unique<PrependNormalizer>(string_field(spec, "prepend", file, "normalizer Prepend"));
+        return std::make_unique<PrependNormalizer>(
+            string_field(spec, "prepend", file, "normalizer Prepend"));
     if (type == "Replace") {
         const auto& pattern = spec.value("pattern", nlohmann::json());
         const std::string content = string_field(spec, "content", file, "normalizer Replace");

@@ -24,7 +24,8 @@ void split_pieces(std::vector<PreToken>& pieces, const FindMatches& find, bool i
     std::vector<PreToken> out;
     out.reserve(pieces.size());
     for (const PreToken& piece : pieces) {
-        for (const auto& [begin, end] : split_ranges(piece.text.size(), find(piece.text), invert, behavior))
+        for (const auto& [begin, end] :
+             split_ranges(piece.text.size(), find(piece.text), invert, behavior))
             out.push_back({piece.text.substr(begin, end - begin), piece.at_start && begin == 0});
     }
     pieces = std::move(out);
@@ -42,7 +43,8 @@ FindMatches regex_matcher(const std::string& pattern, const std::string& file)
 
 FindMatches literal_matcher(std::string needle)
 {
-    return [needle = std::move(needle)](std::string_view text) { return find_literal(text, needle); };
+    return
+        [needle = std::move(needle)](std::string_view text) { return find_literal(text, needle); };
 }
 
 // A pre-tokenizer that is one split step (Split, Digits, Punctuation, Whitespace, ...).
@@ -77,7 +79,8 @@ public:
                 if (p.text.empty() || p.text[0] != ' ') p.text.insert(0, " ");
         }
         if (m_split) split_pieces(pieces, *m_split, false, SplitBehavior::Isolated);
-        for (PreToken& p : pieces) p.text = byte_level_encode(p.text);
+        for (PreToken& p : pieces)
+            p.text = byte_level_encode(p.text);
     }
 
 private:
@@ -110,7 +113,9 @@ public:
                 replaced.insert(0, m_replacement);
             p.text = std::move(replaced);
         }
-        if (m_split) split_pieces(pieces, literal_matcher(m_replacement), false, SplitBehavior::MergedWithNext);
+        if (m_split)
+            split_pieces(pieces, literal_matcher(m_replacement), false,
+                         SplitBehavior::MergedWithNext);
     }
 
 private:
@@ -127,7 +132,8 @@ public:
     }
     void pre_tokenize(std::vector<PreToken>& pieces) const override
     {
-        for (const auto& step : m_steps) step->pre_tokenize(pieces);
+        for (const auto& step : m_steps)
+            step->pre_tokenize(pieces);
     }
 
 private:
@@ -137,10 +143,12 @@ private:
 // Rust's char::is_ascii_punctuation or a Unicode P* category (HF's is_punc / is_bert_punc).
 constexpr const char* kPunctuationRegex = R"([\p{P}!-\/:-@\[-`{-~])";
 
-SplitBehavior parse_behavior(const nlohmann::json& spec, const std::string& file, SplitBehavior fallback)
+SplitBehavior parse_behavior(const nlohmann::json& spec, const std::string& file,
+                             SplitBehavior fallback)
 {
     if (!spec.contains("behavior")) return fallback;
-    const std::string name = spec["behavior"].is_string() ? spec["behavior"].get<std::string>() : "";
+    const std::string name =
+        spec["behavior"].is_string() ? spec["behavior"].get<std::string>() : "";
     if (name == "Removed") return SplitBehavior::Removed;
     if (name == "Isolated") return SplitBehavior::Isolated;
     if (name == "MergedWithPrevious") return SplitBehavior::MergedWithPrevious;
@@ -155,11 +163,11 @@ std::unique_ptr<PreTokenizer> parse_split(const nlohmann::json& spec, const std:
     const SplitBehavior behavior = parse_behavior(spec, file, SplitBehavior::Isolated);
     const bool invert = spec.value("invert", false);
     if (pattern.is_object() && pattern.contains("Regex") && pattern["Regex"].is_string())
-        return std::make_unique<SplitPreTokenizer>(regex_matcher(pattern["Regex"].get<std::string>(), file),
-                                                   behavior, invert);
+        return std::make_unique<SplitPreTokenizer>(
+            regex_matcher(pattern["Regex"].get<std::string>(), file), behavior, invert);
     if (pattern.is_object() && pattern.contains("String") && pattern["String"].is_string())
-        return std::make_unique<SplitPreTokenizer>(literal_matcher(pattern["String"].get<std::string>()),
-                                                   behavior, invert);
+        return std::make_unique<SplitPreTokenizer>(
+            literal_matcher(pattern["String"].get<std::string>()), behavior, invert);
     fail_file(file, "pre_tokenizer Split needs a pattern {\"String\": ...} or {\"Regex\": ...}");
 }
 
@@ -177,14 +185,16 @@ std::unique_ptr<PreTokenizer> parse_metaspace(const nlohmann::json& spec, const 
             fail_file(file, "unknown Metaspace prepend_scheme '" + name + "'");
     } else if (spec.contains("add_prefix_space")) {
         // Files written before prepend_scheme existed.
-        scheme = spec.value("add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
+        scheme =
+            spec.value("add_prefix_space", true) ? PrependScheme::Always : PrependScheme::Never;
     }
     return std::make_unique<MetaspacePreTokenizer>(replacement, scheme, spec.value("split", true));
 }
 
 }  // namespace
 
-std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const nlohmann::json& spec, const std::string& file)
+std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const nlohmann::json& spec,
+                                                  const std::string& file)
 {
     if (spec.is_null()) return nullptr;
     if (!spec.is_object() || !spec.contains("type") || !spec["type"].is_string())
@@ -208,21 +218,24 @@ std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const nlohmann::json& spec, co
     if (type == "Digits") {
         const auto behavior = spec.value("individual_digits", false) ? SplitBehavior::Isolated
                                                                      : SplitBehavior::Contiguous;
-        return std::make_unique<SplitPreTokenizer>(regex_matcher(R"(\p{N})", file), behavior, false);
+        return std::make_unique<SplitPreTokenizer>(regex_matcher(R"(\p{N})", file), behavior,
+                                                   false);
     }
     if (type == "Punctuation")
-        return std::make_unique<SplitPreTokenizer>(regex_matcher(kPunctuationRegex, file),
-                                                   parse_behavior(spec, file, SplitBehavior::Isolated), false);
+        return std::make_unique<SplitPreTokenizer>(
+            regex_matcher(kPunctuationRegex, file),
+            parse_behavior(spec, file, SplitBehavior::Isolated), false);
     if (type == "Whitespace")
         return std::make_unique<SplitPreTokenizer>(regex_matcher(R"(\w+|[^\w\s]+)", file),
                                                    SplitBehavior::Removed, true);
     if (type == "WhitespaceSplit")
-        return std::make_unique<SplitPreTokenizer>(regex_matcher(R"(\s)", file), SplitBehavior::Removed, false);
+        return std::make_unique<SplitPreTokenizer>(regex_matcher(R"(\s)", file),
+                                                   SplitBehavior::Removed, false);
     if (type == "CharDelimiterSplit") {
         if (!spec.contains("delimiter") || !spec["delimiter"].is_string())
             fail_file(file, "pre_tokenizer CharDelimiterSplit needs a 'delimiter'");
-        return std::make_unique<SplitPreTokenizer>(literal_matcher(spec["delimiter"].get<std::string>()),
-                                                   SplitBehavior::Removed, false);
+        return std::make_unique<SplitPreTokenizer>(
+            literal_matcher(spec["delimiter"].get<std::string>()), SplitBehavior::Removed, false);
     }
     if (type == "BertPreTokenizer") {
         std::vector<std::unique_ptr<PreTokenizer>> steps;

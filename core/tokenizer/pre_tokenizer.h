@@ -33,6 +33,7 @@ public:
 };
 
 // nullptr for a JSON null (the whole piece is one word). Throws QsError "<file>: ...".
-std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const nlohmann::json& spec, const std::string& file);
+std::unique_ptr<PreTokenizer> parse_pre_tokenizer(const nlohmann::json& spec,
+                                                  const std::string& file);
 
 }  // namespace qs

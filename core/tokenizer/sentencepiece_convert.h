@@ -1,42 +1,43 @@
-// SentencePiece BPE model (tokenizer.model) -> tokenizer.json, the conversion transformers'
-// LlamaConverter performs (legacy mode) when it builds a "fast" tokenizer for Llama-2, Mistral
-// or TinyLlama: vocabulary = the pieces by id; merges = for every piece, each split into two
-// pieces that are both in the vocabulary, ranked by the merged piece's score, highest first
-// (ties: longer left part, then longer right part, then piece order); byte_fallback on the
-// <0xXX> pieces; normalizer Prepend("▁") + Replace(" " -> "▁"); decoder Replace, ByteFallback,
-// Fuse, Strip. Our BpeTokenizer run on the result must give libsentencepiece's ids, which is
-// how the tests check the BPE engine against an independent implementation.
+// SentencePiece BPE model (tokenizer.model) -> tokenizer.json, as transformers' LlamaConverter
+// builds the "fast" tokenizer of Llama-2, Mistral or TinyLlama (legacy mode): vocabulary = the
+// pieces by id; merges = for every piece, each split into two pieces that are both in the
+// vocabulary, ranked by the merged piece's score, highest first (ties: longer left part, then
+// longer right part, then piece order); byte_fallback on the <0xXX> pieces; normalizer
+// Prepend("▁") + Replace(" " -> "▁"); decoder Replace, ByteFallback, Fuse, Strip. BpeTokenizer
+// run on the result gives libsentencepiece's ids (tests/core/test_tokenizer_sentencepiece.cpp
+// checks this against libsentencepiece itself).
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "core/tokenizer/sentencepiece_model_proto.h"
+
 namespace qs {
 
-// SentencePiece piece types (sentencepiece_model.proto).
-enum class SentencePieceType { Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5, Byte = 6 };
-
-struct SentencePieceEntry {
-    std::string piece;
-    float score = 0.0f;
-    SentencePieceType type = SentencePieceType::Normal;
+// Which tokenizer the converted file reproduces. They differ only in what is matched in text.
+enum class SentencePieceFlavor {
+    // transformers' fast tokenizer: control pieces (<s>, </s>, <unk>) are special added tokens,
+    // so "<s>" written in the text becomes id 1.
+    HuggingFace,
+    // libsentencepiece: only user-defined pieces are matched in text ("<s>" is three
+    // characters); merges never produce control, unknown or byte pieces; extra whitespace is
+    // removed when the model asks for it.
+    LibSentencePiece,
 };
 
-struct SentencePieceModel {
-    std::vector<SentencePieceEntry> pieces;  // index = id
-    int model_type = 1;                      // 1 unigram, 2 BPE, 3 word, 4 char
-    bool add_dummy_prefix = true;
-    bool remove_extra_whitespaces = true;
-};
+// The merge list, in rank order.
+std::vector<std::pair<std::string, std::string>> sentencepiece_merges(
+    const std::vector<SentencePieceEntry>& pieces,
+    SentencePieceFlavor flavor = SentencePieceFlavor::HuggingFace);
 
-// Reads the protobuf directly (only the fields above). Throws QsError "<path>: <problem>".
-SentencePieceModel read_sentencepiece_model(const std::string& path);
+// The whole tokenizer.json text; `source` names the model in errors (QsError "<source>: ...",
+// e.g. for a unigram model, or a LibSentencePiece conversion of a model with a normalization map).
+std::string sentencepiece_to_tokenizer_json(const SentencePieceModelProto& model,
+                                            SentencePieceFlavor flavor, const std::string& source);
 
-// LlamaConverter's merge list for these pieces (scores of ids 0-2 taken as 0, as it does).
-std::vector<std::pair<std::string, std::string>> sentencepiece_merges(const std::vector<SentencePieceEntry>& pieces);
-
-// The whole tokenizer.json text. Throws QsError "<path>: ..." for a non-BPE model.
+// LlamaConverter's tokenizer.json for the model file at path.
 std::string sentencepiece_to_tokenizer_json(const std::string& path);
 
 }  // namespace qs

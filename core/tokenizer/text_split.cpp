@@ -38,7 +38,8 @@ std::vector<ByteRange> split_ranges(std::size_t text_len, const std::vector<Byte
     bool previous_match = false;
     switch (behavior) {
         case SplitBehavior::Isolated:
-            for (const auto& s : spans) kept.push_back(s.range);
+            for (const auto& s : spans)
+                kept.push_back(s.range);
             break;
         case SplitBehavior::Removed:
             for (const auto& s : spans)

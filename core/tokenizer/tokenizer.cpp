@@ -1,7 +1,8 @@
 // Tokenizer::encode and load_tokenizer(); see tokenizer.h. BOS/EOS follow transformers: an
 // explicit add_bos_token / add_eos_token in tokenizer_config.json wins (LlamaTokenizer rebuilds
 // its post-processor from them); otherwise tokenizer.json's post_processor decides, and a bare
-// tokenizer.model gets Llama's default (BOS, no EOS).
+// tokenizer.model gets Llama's default (BOS, no EOS). Files are tried in the order tokenizer.json,
+// tokenizer.model, vocab.json + merges.txt (GPT-2 format, as OPT ships).
 #include "core/tokenizer/tokenizer.h"
 
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/tokenizer/bpe_tokenizer.h"
+#include "core/tokenizer/gpt2_files.h"
 #include "core/tokenizer/sentencepiece_tokenizer.h"
 #include "core/util/error.h"
 
@@ -25,7 +27,9 @@ using Json = nlohmann::json;
 struct SpecialConfig {
     std::optional<std::string> bos_token, eos_token;
     std::optional<bool> add_bos, add_eos;
-    std::string source;  // the file that named the tokens, for error messages
+    bool add_prefix_space = false;      // GPT-2-format files only
+    std::vector<std::string> specials;  // every named special token (GPT-2-format files only)
+    std::string source;                 // the file that named the tokens, for error messages
 };
 
 std::optional<Json> read_json_file(const std::string& path)
@@ -50,7 +54,8 @@ std::optional<std::string> token_content(const Json& doc, const char* key)
     if (!doc.contains(key)) return std::nullopt;
     const Json& v = doc[key];
     if (v.is_string()) return v.get<std::string>();
-    if (v.is_object() && v.contains("content") && v["content"].is_string()) return v["content"].get<std::string>();
+    if (v.is_object() && v.contains("content") && v["content"].is_string())
+        return v["content"].get<std::string>();
     return std::nullopt;
 }
 
@@ -69,6 +74,9 @@ SpecialConfig read_special_config(const std::string& dir)
         cfg.eos_token = token_content(*doc, "eos_token");
         cfg.add_bos = optional_bool(*doc, "add_bos_token");
         cfg.add_eos = optional_bool(*doc, "add_eos_token");
+        cfg.add_prefix_space = optional_bool(*doc, "add_prefix_space").value_or(false);
+        for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
+            if (auto t = token_content(*doc, key)) cfg.specials.push_back(*t);
         cfg.source = config_path;
     }
     const std::string map_path = dir + "/special_tokens_map.json";
@@ -76,6 +84,8 @@ SpecialConfig read_special_config(const std::string& dir)
         if (const auto doc = read_json_file(map_path)) {
             if (!cfg.bos_token) cfg.bos_token = token_content(*doc, "bos_token");
             if (!cfg.eos_token) cfg.eos_token = token_content(*doc, "eos_token");
+            for (const char* key : {"bos_token", "eos_token", "unk_token", "pad_token"})
+                if (auto t = token_content(*doc, key)) cfg.specials.push_back(*t);
             if (cfg.source.empty()) cfg.source = map_path;
         }
     }
@@ -89,13 +99,16 @@ std::optional<std::int32_t> lookup(const Tok& tok, const std::optional<std::stri
 }
 
 // The id to add, failing when the config asks for a token the vocabulary lacks.
-std::int32_t resolve(bool add, std::optional<std::int32_t> id, const std::optional<std::string>& name,
-                     const SpecialConfig& cfg, const char* what)
+std::int32_t resolve(bool add, std::optional<std::int32_t> id,
+                     const std::optional<std::string>& name, const SpecialConfig& cfg,
+                     const char* what)
 {
     if (id) return *id;
-    if (add && name) fail_file(cfg.source, std::string(what) + " '" + *name + "' is not in the vocabulary");
-    if (add) fail_file(cfg.source.empty() ? std::string("tokenizer") : cfg.source,
-                       std::string("add_") + what + " is set but no " + what + " is named");
+    if (add && name)
+        fail_file(cfg.source, std::string(what) + " '" + *name + "' is not in the vocabulary");
+    if (add)
+        fail_file(cfg.source.empty() ? std::string("tokenizer") : cfg.source,
+                  std::string("add_") + what + " is set but no " + what + " is named");
     return -1;
 }
 
@@ -114,12 +127,22 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir)
     const std::string json_path = dir + "/tokenizer.json";
     const std::string model_path = dir + "/tokenizer.model";
     const bool has_json = std::filesystem::is_regular_file(json_path);
+    const std::string vocab_path = dir + "/vocab.json";
+    const std::string merges_path = dir + "/merges.txt";
     const bool has_model = std::filesystem::is_regular_file(model_path);
-    if (!has_json && !has_model) fail_file(dir, "no tokenizer.json or tokenizer.model");
+    // OPT ships only GPT-2-format files; they are converted as transformers would.
+    const bool has_gpt2 = std::filesystem::is_regular_file(vocab_path) &&
+                          std::filesystem::is_regular_file(merges_path);
+    if (!has_json && !has_model && !has_gpt2)
+        fail_file(dir, "no tokenizer.json or tokenizer.model");
     const SpecialConfig cfg = read_special_config(dir);
 
-    if (has_json) {
-        auto tok = BpeTokenizer::from_file(json_path);
+    if (has_json || !has_model) {
+        auto tok = has_json ? BpeTokenizer::from_file(json_path)
+                            : BpeTokenizer::from_json(
+                                  gpt2_files_to_tokenizer_json(vocab_path, merges_path,
+                                                               cfg.add_prefix_space, cfg.specials),
+                                  vocab_path);
         const SpecialTokenTemplate& tmpl = tok->special_template();
         const std::optional<std::int32_t> template_bos =
             tmpl.prefix.empty() ? std::nullopt : std::optional(tmpl.prefix.front());
@@ -130,8 +153,10 @@ std::unique_ptr<Tokenizer> load_tokenizer(const std::string& dir)
         // An explicit flag uses the configured token; a derived one the template's own.
         const bool add_bos = cfg.add_bos.value_or(template_bos.has_value());
         const bool add_eos = cfg.add_eos.value_or(template_eos.has_value());
-        const auto bos = cfg.add_bos ? (config_bos ? config_bos : template_bos) : (template_bos ? template_bos : config_bos);
-        const auto eos = cfg.add_eos ? (config_eos ? config_eos : template_eos) : (template_eos ? template_eos : config_eos);
+        const auto bos = cfg.add_bos ? (config_bos ? config_bos : template_bos)
+                                     : (template_bos ? template_bos : config_bos);
+        const auto eos = cfg.add_eos ? (config_eos ? config_eos : template_eos)
+                                     : (template_eos ? template_eos : config_eos);
         tok->set_special(resolve(add_bos, bos, cfg.bos_token, cfg, "bos_token"),
                          resolve(add_eos, eos, cfg.eos_token, cfg, "eos_token"), add_bos, add_eos);
         return tok;

@@ -40,7 +40,8 @@ std::vector<std::pair<std::size_t, std::size_t>> UnicodeRegex::find_all(std::str
         if (rc < 0) {
             PCRE2_UCHAR message[256];
             pcre2_get_error_message(rc, message, sizeof(message));
-            throw QsError("regex '" + m_pattern + "' failed: " + reinterpret_cast<const char*>(message));
+            throw QsError("regex '" + m_pattern +
+                          "' failed: " + reinterpret_cast<const char*>(message));
         }
         const PCRE2_SIZE* ovector = pcre2_get_ovector_pointer(data.get());
         const std::size_t begin = ovector[0], end = ovector[1];

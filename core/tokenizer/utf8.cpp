@@ -80,7 +80,8 @@ char32_t utf8_next(std::string_view text, std::size_t& pos)
     const auto b0 = static_cast<unsigned char>(text[pos]);
     const std::size_t len = std::min(utf8_char_len(b0), text.size() - pos);
     char32_t cp = len == 1 ? b0 : (len == 2 ? (b0 & 0x1F) : (len == 3 ? (b0 & 0x0F) : (b0 & 0x07)));
-    for (std::size_t i = 1; i < len; ++i) cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
+    for (std::size_t i = 1; i < len; ++i)
+        cp = (cp << 6) | (static_cast<unsigned char>(text[pos + i]) & 0x3F);
     pos += len;
     return cp;
 }
