@@ -67,7 +67,8 @@ int run_info(const std::vector<std::string>& argv)
               << (c.tie_word_embeddings ? " (tied embeddings)" : "") << "\n"
               << "parameters:   " << info.total_parameters;
     if (info.stored_parameters != info.total_parameters)
-        std::cout << " (" << info.stored_parameters << " stored: lm_head.weight is a copy of the tied embedding)";
+        std::cout << " (" << info.stored_parameters
+                  << " stored: lm_head.weight is a copy of the tied embedding)";
     std::cout << "\n"
               << "dtype:        " << info.dtype << "\n"
               << "file size:    " << info.file_bytes << " bytes\n\n";

@@ -17,7 +17,7 @@ class Feedback;
 
 struct PerplexityOptions {
     std::int64_t seqlen = 2048;
-    std::int64_t limit_windows = 0;     // 0 = all
+    std::int64_t limit_windows = 0;        // 0 = all
     std::int64_t memory_budget_mb = 2048;  // hidden states kept between layers
 };
 
@@ -33,6 +33,7 @@ struct PerplexityResult {
 };
 
 PerplexityResult evaluate_perplexity(const CausalLM& model, const std::vector<std::int32_t>& tokens,
-                                     const PerplexityOptions& options, Feedback* feedback = nullptr);
+                                     const PerplexityOptions& options,
+                                     Feedback* feedback = nullptr);
 
 }  // namespace qs

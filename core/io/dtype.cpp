@@ -61,4 +61,12 @@ bool dtype_is_float(DType dtype)
     return row(dtype).is_float;
 }
 
+std::string shape_text(const std::vector<std::int64_t>& shape)
+{
+    std::string s = "[";
+    for (std::size_t i = 0; i < shape.size(); ++i)
+        s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
 }  // namespace qs

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace qs {
 
@@ -14,5 +16,7 @@ std::string dtype_name(DType dtype);
 std::size_t dtype_size(DType dtype);
 // Types whose values QuantScope can turn into float32 weights.
 bool dtype_is_float(DType dtype);
+// "[96, 256]" for error messages.
+std::string shape_text(const std::vector<std::int64_t>& shape);
 
 }  // namespace qs

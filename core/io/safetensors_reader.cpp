@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/io/dtype.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -25,14 +26,6 @@ std::optional<std::uint64_t> as_unsigned(const json& v)
     if (v.is_number_integer() && v.get<std::int64_t>() >= 0)
         return static_cast<std::uint64_t>(v.get<std::int64_t>());
     return std::nullopt;
-}
-
-std::string shape_text(const std::vector<std::int64_t>& shape)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
 }
 
 // Parses one header entry into info; returns "" or the problem (without the path prefix).

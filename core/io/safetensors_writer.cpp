@@ -9,19 +9,12 @@
 #include <nlohmann/json.hpp>
 
 #include "core/util/atomic_file.h"
+#include "core/io/dtype.h"
 #include "core/util/error.h"
 
 namespace qs {
 
 namespace {
-
-std::string shape_text(const std::vector<std::int64_t>& shape)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 std::int64_t checked_numel(const std::string& name, const std::vector<std::int64_t>& shape)
 {

@@ -16,8 +16,7 @@ class SafetensorsWriter {
 public:
     void add(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
              std::vector<std::uint8_t> bytes);  // throws QsError if size != dtype x shape
-    void add_f32(const std::string& name, std::vector<std::int64_t> shape,
-                 const float* values);
+    void add_f32(const std::string& name, std::vector<std::int64_t> shape, const float* values);
     void set_metadata(const std::string& key, const std::string& value);
     // Writes the file atomically; throws QsError naming the path on failure.
     void write(const std::string& path) const;

@@ -43,7 +43,9 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
         auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
         out.slice(0, s0, s1).copy_(torch::bmm(probs, vv.slice(0, s0, s1)));
     }
-    return out.view({batch, heads, length, dim}).transpose(1, 2).reshape({batch, length, heads * dim});
+    return out.view({batch, heads, length, dim})
+        .transpose(1, 2)
+        .reshape({batch, length, heads * dim});
 }
 
 }  // namespace qs

@@ -8,19 +8,12 @@
 
 #include "core/io/tensor_store.h"
 #include "core/model/checkpoint_names.h"
+#include "core/io/dtype.h"
 #include "core/util/error.h"
 
 namespace qs {
 
 namespace {
-
-std::string shape_text(const std::vector<std::int64_t>& shape)
-{
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i)
-        s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
-}
 
 // [out, in] of a layer linear as the config implies it.
 std::vector<std::int64_t> expected_linear_shape(const ModelConfig& c, const std::string& name)

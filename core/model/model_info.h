@@ -17,7 +17,10 @@ struct LinearInfo {
     std::int64_t in_features = 0;
     bool has_bias = false;
     std::string dtype;  // checkpoint dtype, e.g. "F32"
-    std::int64_t parameters() const { return out_features * in_features + (has_bias ? out_features : 0); }
+    std::int64_t parameters() const
+    {
+        return out_features * in_features + (has_bias ? out_features : 0);
+    }
 };
 
 struct LayerInfo {

@@ -41,7 +41,10 @@ void* qs_spm_load(const char* path, char* error, std::size_t capacity)
     return processor;
 }
 
-void qs_spm_free(void* handle) { delete sp(handle); }
+void qs_spm_free(void* handle)
+{
+    delete sp(handle);
+}
 
 int qs_spm_encode(void* handle, const char* text, std::size_t length, int* ids, int capacity,
                   char* error, std::size_t error_capacity)
@@ -70,12 +73,30 @@ int qs_spm_decode(void* handle, const int* ids, int count, char* text, std::size
     return static_cast<int>(out.size());
 }
 
-int qs_spm_piece_size(void* handle) { return sp(handle)->GetPieceSize(); }
-int qs_spm_piece_to_id(void* handle, const char* piece) { return sp(handle)->PieceToId(piece); }
-int qs_spm_is_control(void* handle, int id) { return sp(handle)->IsControl(id) ? 1 : 0; }
-int qs_spm_unk_id(void* handle) { return sp(handle)->unk_id(); }
-int qs_spm_bos_id(void* handle) { return sp(handle)->bos_id(); }
-int qs_spm_eos_id(void* handle) { return sp(handle)->eos_id(); }
+int qs_spm_piece_size(void* handle)
+{
+    return sp(handle)->GetPieceSize();
+}
+int qs_spm_piece_to_id(void* handle, const char* piece)
+{
+    return sp(handle)->PieceToId(piece);
+}
+int qs_spm_is_control(void* handle, int id)
+{
+    return sp(handle)->IsControl(id) ? 1 : 0;
+}
+int qs_spm_unk_id(void* handle)
+{
+    return sp(handle)->unk_id();
+}
+int qs_spm_bos_id(void* handle)
+{
+    return sp(handle)->bos_id();
+}
+int qs_spm_eos_id(void* handle)
+{
+    return sp(handle)->eos_id();
+}
 
 int qs_spm_id_to_piece(void* handle, int id, char* piece, std::size_t capacity)
 {

@@ -39,8 +39,9 @@ std::vector<std::string> shim_candidates()
     std::error_code ec;
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec)
-        paths.push_back(
-            (exe.parent_path() / "../lib/quantscope/libqs_sentencepiece_shim.so").lexically_normal().string());
+        paths.push_back((exe.parent_path() / "../lib/quantscope/libqs_sentencepiece_shim.so")
+                            .lexically_normal()
+                            .string());
     if (std::string(QS_SPM_SHIM_BUILD_PATH).size()) paths.emplace_back(QS_SPM_SHIM_BUILD_PATH);
     return paths;
 }
@@ -103,7 +104,8 @@ std::vector<int> SentencePieceModel::encode(const std::string& text) const
 {
     char error[512] = {0};
     std::vector<int> ids(text.size() + 16);
-    int n = shim().encode(m_handle, text.data(), text.size(), ids.data(), int(ids.size()), error, sizeof error);
+    int n = shim().encode(m_handle, text.data(), text.size(), ids.data(), int(ids.size()), error,
+                          sizeof error);
     if (n > int(ids.size())) {
         ids.resize(n);
         n = shim().encode(m_handle, text.data(), text.size(), ids.data(), n, error, sizeof error);
@@ -117,25 +119,42 @@ std::string SentencePieceModel::decode(const std::vector<int>& ids) const
 {
     char error[512] = {0};
     std::string text(ids.size() * 8 + 64, '\0');
-    int n = shim().decode(m_handle, ids.data(), int(ids.size()), text.data(), text.size(), error, sizeof error);
+    int n = shim().decode(m_handle, ids.data(), int(ids.size()), text.data(), text.size(), error,
+                          sizeof error);
     if (n >= 0 && std::size_t(n) >= text.size()) {
         text.assign(std::size_t(n) + 1, '\0');
-        n = shim().decode(m_handle, ids.data(), int(ids.size()), text.data(), text.size(), error, sizeof error);
+        n = shim().decode(m_handle, ids.data(), int(ids.size()), text.data(), text.size(), error,
+                          sizeof error);
     }
     if (n < 0) throw QsError(m_path + ": decoding failed (" + error + ")");
     text.resize(n);
     return text;
 }
 
-int SentencePieceModel::piece_size() const { return shim().piece_size(m_handle); }
+int SentencePieceModel::piece_size() const
+{
+    return shim().piece_size(m_handle);
+}
 int SentencePieceModel::piece_to_id(const std::string& piece) const
 {
     return shim().piece_to_id(m_handle, piece.c_str());
 }
-bool SentencePieceModel::is_control(int id) const { return shim().is_control(m_handle, id) != 0; }
-int SentencePieceModel::unk_id() const { return shim().unk_id(m_handle); }
-int SentencePieceModel::bos_id() const { return shim().bos_id(m_handle); }
-int SentencePieceModel::eos_id() const { return shim().eos_id(m_handle); }
+bool SentencePieceModel::is_control(int id) const
+{
+    return shim().is_control(m_handle, id) != 0;
+}
+int SentencePieceModel::unk_id() const
+{
+    return shim().unk_id(m_handle);
+}
+int SentencePieceModel::bos_id() const
+{
+    return shim().bos_id(m_handle);
+}
+int SentencePieceModel::eos_id() const
+{
+    return shim().eos_id(m_handle);
+}
 
 std::string SentencePieceModel::id_to_piece(int id) const
 {

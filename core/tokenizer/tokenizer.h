@@ -17,7 +17,8 @@ public:
     // Text -> ids, without special tokens (no BOS/EOS). Throws QsError on invalid UTF-8.
     virtual std::vector<std::int32_t> encode_raw(const std::string& text) const = 0;
     // Ids -> text; special tokens are skipped when skip_special is true.
-    virtual std::string decode(const std::vector<std::int32_t>& ids, bool skip_special = true) const = 0;
+    virtual std::string decode(const std::vector<std::int32_t>& ids,
+                               bool skip_special = true) const = 0;
     virtual std::int64_t vocab_size() const = 0;
 
     // encode_raw with BOS/EOS added as the tokenizer config says (the model's default).

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <dlfcn.h>
+#include <filesystem>
 #include <link.h>
 #include <string>
 #include <thread>
@@ -37,6 +38,12 @@ std::string runtime_summary()
 {
     std::string blas;
     dl_iterate_phdr(find_blas, &blas);
+    std::error_code ec;
+    // libblas.so.3 is a Debian alternative: show which implementation it points to.
+    if (!blas.empty()) {
+        auto real = std::filesystem::canonical(blas, ec);
+        if (!ec) blas = real.string();
+    }
     return std::string("torch ") + TORCH_VERSION + ", " + std::to_string(at::get_num_threads()) +
            " threads, BLAS: " + (blas.empty() ? "unknown" : blas);
 }

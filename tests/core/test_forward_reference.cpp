@@ -58,10 +58,12 @@ TEST(ForwardReference, WindowsAreIndependentAndTailDropped)
     // Same value when each window is scored on its own through forward().
     double nll = 0;
     for (int w = 0; w < 3; ++w) {
-        auto ids = torch::tensor(std::vector<std::int64_t>(tokens.begin() + w * 20, tokens.begin() + w * 20 + 20))
+        auto ids = torch::tensor(std::vector<std::int64_t>(tokens.begin() + w * 20,
+                                                           tokens.begin() + w * 20 + 20))
                        .unsqueeze(0);
         auto logp = torch::log_softmax(model->forward(ids).squeeze(0), -1);
-        for (int t = 0; t < 19; ++t) nll -= logp[t][ids[0][t + 1].item<std::int64_t>()].item<double>();
+        for (int t = 0; t < 19; ++t)
+            nll -= logp[t][ids[0][t + 1].item<std::int64_t>()].item<double>();
     }
     EXPECT_NEAR(r.ppl, std::exp(nll / 57.0), 1e-6 * r.ppl);
     options.limit_windows = 2;

@@ -18,17 +18,20 @@ inline std::string shared_dir()
     return QS_SHARED_DEFAULT;
 }
 
-inline std::string stories_dir() { return shared_dir() + "/models/stories260K/hf"; }
+inline std::string stories_dir()
+{
+    return shared_dir() + "/models/stories260K/hf";
+}
 inline std::string stories_reference(const std::string& file)
 {
     return shared_dir() + "/models/stories260K/reference/" + file;
 }
 
 // Skips the calling test when ../shared is absent (a checkout without data).
-#define QS_REQUIRE_SHARED()                                                              \
-    do {                                                                                 \
-        if (!std::filesystem::exists(::qs::test::shared_dir() + "/README.md"))           \
-            GTEST_SKIP() << "shared data not found at " << ::qs::test::shared_dir();     \
+#define QS_REQUIRE_SHARED()                                                          \
+    do {                                                                             \
+        if (!std::filesystem::exists(::qs::test::shared_dir() + "/README.md"))       \
+            GTEST_SKIP() << "shared data not found at " << ::qs::test::shared_dir(); \
     } while (0)
 
 template <typename T>
@@ -40,7 +43,8 @@ std::vector<T> read_raw(const std::string& path)
     auto bytes = static_cast<std::size_t>(in.tellg());
     in.seekg(0);
     std::vector<T> values(bytes / sizeof(T));
-    in.read(reinterpret_cast<char*>(values.data()), static_cast<std::streamsize>(values.size() * sizeof(T)));
+    in.read(reinterpret_cast<char*>(values.data()),
+            static_cast<std::streamsize>(values.size() * sizeof(T)));
     return values;
 }
 
