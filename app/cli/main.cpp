@@ -21,6 +21,7 @@ const char* kUsage =
     "parameters\n"
     "  generate  --model DIR --prompt TEXT         greedy generation\n"
     "  eval      --model DIR --dataset FILE        perplexity (GPTQ protocol)\n"
+    "  quantize  --model DIR --out DIR --recipe F  RTN/GPTQ/AWQ/SmoothQuant, layer by layer\n"
     "\n"
     "  quantscope-cli <command> --help   options of one command\n"
     "  quantscope-cli --version\n";
@@ -46,6 +47,7 @@ int main(int argc, char** argv)
         if (command == "info") return qs::cli::run_info(rest);
         if (command == "generate") return qs::cli::run_generate(rest);
         if (command == "eval") return qs::cli::run_eval(rest);
+        if (command == "quantize") return qs::cli::run_quantize(rest);
         std::cerr << "quantscope-cli: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const qs::cli::UsageError& e) {

@@ -1,12 +1,34 @@
 #include "core/model/causal_lm.h"
 
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "core/io/tensor_torch.h"
+#include "core/quant/fake_quantize.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
 namespace qs {
+namespace {
+
+QuantFormat read_activation_format(const std::string& config_path)
+{
+    std::ifstream in(config_path);
+    auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (!config.is_object() || !config.contains("quantization_config")) return {};
+    const auto& q = config["quantization_config"];
+    if (!q.is_object() || !q.contains("activations") || !q["activations"].is_string()) return {};
+    const std::string name = q["activations"];
+    try {
+        return name == "none" ? QuantFormat{} : QuantFormat::parse(name);
+    } catch (const QsError& e) {
+        fail_file(config_path, std::string("quantization_config.activations: ") + e.what());
+    }
+}
+
+}  // namespace
 
 std::unique_ptr<CausalLM> CausalLM::open(const std::string& dir, const torch::Device& device,
                                          bool with_tokenizer)
@@ -18,6 +40,7 @@ std::unique_ptr<CausalLM> CausalLM::open(const std::string& dir, const torch::De
     model->m_config = ModelConfig::load(dir + "/config.json");
     model->m_store = TensorStore::open_dir(dir);
     model->m_names = checkpoint_names(model->m_config, *model->m_store);
+    model->m_activation_format = read_activation_format(dir + "/config.json");
     if (with_tokenizer) model->m_tokenizer = load_tokenizer(dir);
     return model;
 }
@@ -51,6 +74,12 @@ LayerWeights CausalLM::load_layer(int index) const
         if (name.compare(0, prefix.size(), prefix) != 0) continue;
         weights.set(name.substr(prefix.size()),
                     load_tensor(*m_store, name, torch::kFloat32, m_device));
+    }
+    if (m_activation_format.kind != FormatKind::None) {
+        weights.set_input_transform(
+            [format = m_activation_format](const std::string&, const torch::Tensor& x) {
+                return fake_quantize_activation(x, format);
+            });
     }
     return weights;
 }

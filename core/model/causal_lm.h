@@ -16,6 +16,7 @@
 #include "core/model/decoder_layer.h"
 #include "core/model/layer_weights.h"
 #include "core/model/model_config.h"
+#include "core/quant/quant_format.h"
 #include "core/tokenizer/tokenizer.h"
 
 namespace qs {
@@ -42,6 +43,9 @@ public:
     const Tokenizer& tokenizer() const;  // throws QsError when opened without one
     const torch::Device& device() const { return m_device; }
     int num_layers() const { return static_cast<int>(m_config.num_layers); }
+    // Activation format of a QuantScope fake-quantized checkpoint (config.json
+    // quantization_config.activations); every loaded layer fake-quantizes its linears' inputs.
+    const QuantFormat& activation_format() const { return m_activation_format; }
 
     // ids [B, T] (int64) -> hidden [B, T, hidden] float32 on device.
     torch::Tensor embed(const torch::Tensor& ids) const;
@@ -62,6 +66,7 @@ private:
     CheckpointNames m_names;
     std::unique_ptr<Tokenizer> m_tokenizer;
     torch::Device m_device = torch::kCPU;
+    QuantFormat m_activation_format;
 };
 
 }  // namespace qs

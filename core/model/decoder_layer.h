@@ -28,6 +28,14 @@ torch::Tensor llama_layer_forward(const ModelConfig& config, const LayerWeights&
 torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,
                                 const torch::Tensor& hidden);
 
+// The two residual branches, on already-normalised input (AWQ inspects them on their own).
+torch::Tensor llama_attention_block(const ModelConfig& config, const LayerWeights& weights,
+                                    const torch::Tensor& normed, const LayerContext& context);
+torch::Tensor llama_mlp_block(const LayerWeights& weights, const torch::Tensor& normed);
+torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights& weights,
+                                  const torch::Tensor& normed);
+torch::Tensor opt_mlp_block(const LayerWeights& weights, const torch::Tensor& normed);
+
 // RMSNorm as HF Llama: x * rsqrt(mean(x^2) + eps) * weight.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
 

@@ -25,4 +25,11 @@ std::int64_t LayerWeights::bytes() const
     return total;
 }
 
+torch::Tensor LayerWeights::apply_linear(const std::string& module, const torch::Tensor& x) const
+{
+    if (m_observer) m_observer(module, x);
+    const torch::Tensor& input = m_input_transform ? m_input_transform(module, x) : x;
+    return torch::linear(input, get(module + ".weight"), get_optional(module + ".bias"));
+}
+
 }  // namespace qs

@@ -4,12 +4,19 @@
 // for its dequantized version without touching the model code.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 
 #include <torch/types.h>
 
 namespace qs {
+
+// Sees the input of every linear before it runs (calibration statistics, Hessians).
+using LinearObserver = std::function<void(const std::string& module, const torch::Tensor& input)>;
+// Replaces the input of a linear before it runs (activation fake quantization).
+using LinearInputTransform =
+    std::function<torch::Tensor(const std::string& module, const torch::Tensor& input)>;
 
 class LayerWeights {
 public:
@@ -21,7 +28,18 @@ public:
     const std::map<std::string, torch::Tensor>& all() const { return m_tensors; }
     std::int64_t bytes() const;
 
+    // y = x W^T + b for the linear `module` ("self_attn.q_proj"), after the input transform and
+    // observer when set. Every architecture's forward calls linears through here.
+    torch::Tensor apply_linear(const std::string& module, const torch::Tensor& x) const;
+    void set_observer(LinearObserver observer) { m_observer = std::move(observer); }
+    void set_input_transform(LinearInputTransform transform)
+    {
+        m_input_transform = std::move(transform);
+    }
+
 private:
+    LinearObserver m_observer;
+    LinearInputTransform m_input_transform;
     std::map<std::string, torch::Tensor> m_tensors;
 };
 

@@ -11,11 +11,6 @@
 namespace qs {
 namespace {
 
-torch::Tensor linear(const LayerWeights& w, const std::string& module, const torch::Tensor& x)
-{
-    return torch::linear(x, w.get(module + ".weight"), w.get_optional(module + ".bias"));
-}
-
 torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_t dim)
 {
     return x.view({x.size(0), x.size(1), heads, dim}).transpose(1, 2);  // [B, H, T, D]
@@ -23,25 +18,32 @@ torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_
 
 }  // namespace
 
+torch::Tensor llama_attention_block(const ModelConfig& config, const LayerWeights& weights,
+                                    const torch::Tensor& normed, const LayerContext& context)
+{
+    const auto dim = config.head_dim;
+    auto q = heads_view(weights.apply_linear("self_attn.q_proj", normed), config.num_heads, dim);
+    auto k = heads_view(weights.apply_linear("self_attn.k_proj", normed), config.num_kv_heads, dim);
+    auto v = heads_view(weights.apply_linear("self_attn.v_proj", normed), config.num_kv_heads, dim);
+    auto attn = causal_attention(apply_rope(q, context.rope), apply_rope(k, context.rope), v,
+                                 1.0 / std::sqrt(double(dim)), config.sliding_window);
+    return weights.apply_linear("self_attn.o_proj", attn);
+}
+
+torch::Tensor llama_mlp_block(const LayerWeights& weights, const torch::Tensor& normed)
+{
+    auto gate = torch::silu(weights.apply_linear("mlp.gate_proj", normed));
+    auto up = weights.apply_linear("mlp.up_proj", normed);
+    return weights.apply_linear("mlp.down_proj", gate.mul_(up));
+}
+
 torch::Tensor llama_layer_forward(const ModelConfig& config, const LayerWeights& weights,
                                   const torch::Tensor& hidden, const LayerContext& context)
 {
-    const auto dim = config.head_dim;
     auto normed = rms_norm(hidden, weights.get("input_layernorm.weight"), config.norm_eps);
-    auto q =
-        apply_rope(heads_view(linear(weights, "self_attn.q_proj", normed), config.num_heads, dim),
-                   context.rope);
-    auto k = apply_rope(
-        heads_view(linear(weights, "self_attn.k_proj", normed), config.num_kv_heads, dim),
-        context.rope);
-    auto v = heads_view(linear(weights, "self_attn.v_proj", normed), config.num_kv_heads, dim);
-    auto attn = causal_attention(q, k, v, 1.0 / std::sqrt(double(dim)), config.sliding_window);
-    auto h = hidden + linear(weights, "self_attn.o_proj", attn);
-
+    auto h = hidden + llama_attention_block(config, weights, normed, context);
     normed = rms_norm(h, weights.get("post_attention_layernorm.weight"), config.norm_eps);
-    auto gate = torch::silu(linear(weights, "mlp.gate_proj", normed));
-    auto up = linear(weights, "mlp.up_proj", normed);
-    return h + linear(weights, "mlp.down_proj", gate.mul_(up));
+    return h + llama_mlp_block(weights, normed);
 }
 
 }  // namespace qs

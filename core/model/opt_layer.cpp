@@ -10,11 +10,6 @@
 namespace qs {
 namespace {
 
-torch::Tensor linear(const LayerWeights& w, const std::string& module, const torch::Tensor& x)
-{
-    return torch::linear(x, w.get(module + ".weight"), w.get_optional(module + ".bias"));
-}
-
 torch::Tensor layer_norm(const LayerWeights& w, const std::string& module, const torch::Tensor& x,
                          double eps)
 {
@@ -29,23 +24,33 @@ torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_
 
 }  // namespace
 
+torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights& weights,
+                                  const torch::Tensor& x)
+{
+    const auto dim = config.head_dim;
+    auto q =
+        heads_view(weights.apply_linear("self_attn.q_proj", x) * (1.0 / std::sqrt(double(dim))),
+                   config.num_heads, dim);
+    auto k = heads_view(weights.apply_linear("self_attn.k_proj", x), config.num_heads, dim);
+    auto v = heads_view(weights.apply_linear("self_attn.v_proj", x), config.num_heads, dim);
+    return weights.apply_linear("self_attn.out_proj", causal_attention(q, k, v, 1.0));
+}
+
+torch::Tensor opt_mlp_block(const LayerWeights& weights, const torch::Tensor& x)
+{
+    return weights.apply_linear("fc2", torch::relu(weights.apply_linear("fc1", x)));
+}
+
 torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,
                                 const torch::Tensor& hidden)
 {
-    const auto dim = config.head_dim;
     const bool pre = config.do_layer_norm_before;
     const double eps = config.norm_eps;
-
     auto x = pre ? layer_norm(weights, "self_attn_layer_norm", hidden, eps) : hidden;
-    auto q = heads_view(linear(weights, "self_attn.q_proj", x) * (1.0 / std::sqrt(double(dim))),
-                        config.num_heads, dim);
-    auto k = heads_view(linear(weights, "self_attn.k_proj", x), config.num_heads, dim);
-    auto v = heads_view(linear(weights, "self_attn.v_proj", x), config.num_heads, dim);
-    auto h = hidden + linear(weights, "self_attn.out_proj", causal_attention(q, k, v, 1.0));
+    auto h = hidden + opt_attention_block(config, weights, x);
     if (!pre) h = layer_norm(weights, "self_attn_layer_norm", h, eps);
-
     x = pre ? layer_norm(weights, "final_layer_norm", h, eps) : h;
-    auto y = h + linear(weights, "fc2", torch::relu(linear(weights, "fc1", x)));
+    auto y = h + opt_mlp_block(weights, x);
     if (!pre) y = layer_norm(weights, "final_layer_norm", y, eps);
     return y;
 }

@@ -1,0 +1,69 @@
+#include "core/quant/calibration.h"
+
+#include <random>
+
+#include "core/eval/dataset_text.h"
+#include "core/util/error.h"
+#include "core/util/feedback.h"
+
+namespace qs {
+namespace {
+
+torch::Tensor windows_from_text(const CausalLM& model, const CalibrationSettings& s)
+{
+    const std::string text = load_eval_text(s.dataset);
+    const auto tokens = model.tokenizer().encode(text);
+    const auto n = static_cast<std::int64_t>(tokens.size());
+    if (n <= s.seqlen)
+        fail_file(s.dataset, "calibration text has " + std::to_string(n) +
+                                 " tokens, not more than one window of " +
+                                 std::to_string(s.seqlen));
+    std::mt19937_64 rng(s.seed);
+    std::uniform_int_distribution<std::int64_t> start(0, n - s.seqlen - 1);
+    auto out = torch::empty({s.samples, s.seqlen}, torch::kLong);
+    auto* data = out.data_ptr<std::int64_t>();
+    for (std::int64_t i = 0; i < s.samples; ++i) {
+        const auto b = start(rng);
+        for (std::int64_t t = 0; t < s.seqlen; ++t)
+            data[i * s.seqlen + t] = tokens[b + t];
+    }
+    return out;
+}
+
+// Data-free: all samples grow together, one token per step, sampled from softmax(logits).
+torch::Tensor windows_from_model(const CausalLM& model, const CalibrationSettings& s,
+                                 Feedback* feedback)
+{
+    torch::NoGradGuard no_grad;
+    const auto bos = model.tokenizer().bos_id();
+    auto ids = torch::full({s.samples, 1}, bos >= 0 ? bos : 0, torch::kLong);
+    auto generator = at::detail::createCPUGenerator(s.seed);
+    HeadWeights head = model.load_head();
+    for (std::int64_t t = 1; t < s.seqlen; ++t) {
+        report(feedback, double(t) / s.seqlen,
+               "generating calibration text, token " + std::to_string(t));
+        auto hidden = model.embed(ids.to(model.device()));
+        auto context = make_layer_context(model.config(), t, model.device());
+        for (int layer = 0; layer < model.num_layers(); ++layer)
+            hidden =
+                decoder_layer_forward(model.config(), model.load_layer(layer), hidden, context);
+        auto probs =
+            torch::softmax(model.head(hidden.slice(1, -1), head).squeeze(1), -1).to(torch::kCPU);
+        auto next = torch::multinomial(probs, 1, false, generator);
+        ids = torch::cat({ids, next}, 1);
+    }
+    return ids;
+}
+
+}  // namespace
+
+torch::Tensor calibration_windows(const CausalLM& model, const CalibrationSettings& settings,
+                                  Feedback* feedback)
+{
+    if (settings.samples < 1 || settings.seqlen < 2)
+        throw QsError("calibration needs samples >= 1 and seqlen >= 2");
+    return settings.dataset.empty() ? windows_from_model(model, settings, feedback)
+                                    : windows_from_text(model, settings);
+}
+
+}  // namespace qs

@@ -1,0 +1,117 @@
+// Dispatch from a QuantFormat to the quantizers; see fake_quantize.h for the conventions.
+#include "core/quant/fake_quantize.h"
+
+#include <algorithm>
+
+#include "core/quant/fp8_quantizer.h"
+#include "core/quant/int_quantizer.h"
+#include "core/quant/mx_quantizer.h"
+#include "core/util/error.h"
+
+namespace qs {
+namespace {
+
+torch::Tensor as_rows(const torch::Tensor& x)
+{
+    const std::int64_t n = x.dim() == 0 ? 1 : x.size(-1);
+    return x.to(torch::kFloat32).reshape({-1, n});
+}
+
+// Row-wise AWQ/SmoothQuant parameters of rows [T, n] and the fake-quantized rows.
+torch::Tensor activation_rows_dynamic(const torch::Tensor& rows, int bits, bool symmetric)
+{
+    return int_quantize_dequantize(rows, awq_find_params(rows, bits, symmetric));
+}
+
+torch::Tensor int_activation(const torch::Tensor& x, const QuantFormat& f,
+                             const torch::Tensor& static_scale)
+{
+    auto x32 = x.to(torch::kFloat32);
+    if (static_scale.defined()) {
+        const double half = double(1 << (f.bits - 1));
+        auto s = static_scale.to(x32.device(), torch::kFloat32);
+        return torch::clamp(torch::round(x32 / s), -half, half - 1) * s;
+    }
+    switch (f.granularity) {
+        case Granularity::Tensor:
+            return activation_rows_dynamic(x32.reshape({1, -1}), f.bits, f.symmetric)
+                .reshape(x.sizes());
+        case Granularity::Token:
+        case Granularity::Channel:
+            return activation_rows_dynamic(as_rows(x32), f.bits, f.symmetric).reshape(x.sizes());
+        case Granularity::Group: {
+            if (f.group_size <= 0)
+                throw QsError("activation quantizer: group size must be positive");
+            auto rows = as_rows(x32);
+            auto out = torch::empty_like(rows);
+            const auto cols = rows.size(1);
+            for (std::int64_t c0 = 0; c0 < cols; c0 += f.group_size) {
+                const auto width = std::min<std::int64_t>(f.group_size, cols - c0);
+                out.narrow(1, c0, width)
+                    .copy_(activation_rows_dynamic(rows.narrow(1, c0, width), f.bits, f.symmetric));
+            }
+            return out.reshape(x.sizes());
+        }
+    }
+    return x32;
+}
+
+}  // namespace
+
+torch::Tensor fake_quantize_weight(const torch::Tensor& w, const QuantFormat& f)
+{
+    if (f.kind == FormatKind::None || w.numel() == 0) return w;
+    torch::Tensor out;
+    switch (f.kind) {
+        case FormatKind::Int: {
+            if (f.granularity == Granularity::Token)
+                throw QsError("weight format " + f.name() +
+                              ": per-token granularity applies to activations only");
+            if (f.granularity == Granularity::Tensor) {
+                out = int_fake_quantize_groups(w.to(torch::kFloat32).reshape({1, -1}), f.bits,
+                                               f.symmetric, 0, f.mse);
+            } else {
+                const int group = f.granularity == Granularity::Group ? f.group_size : 0;
+                out = int_fake_quantize_groups(as_rows(w), f.bits, f.symmetric, group, f.mse);
+            }
+            out = out.reshape(w.sizes());
+            break;
+        }
+        case FormatKind::Mx:
+            out =
+                mx_quantize_dequantize(w.to(torch::kFloat32), f.element, f.block_size, f.rounding);
+            break;
+        case FormatKind::Fp8:
+            out = fp8_fake_quantize(w, f.fp8, f.granularity != Granularity::Tensor);
+            break;
+        case FormatKind::None:
+            return w;
+    }
+    return out.to(w.scalar_type());
+}
+
+torch::Tensor fake_quantize_activation(const torch::Tensor& x, const QuantFormat& f,
+                                       const torch::Tensor& static_scale)
+{
+    if (f.kind == FormatKind::None || x.numel() == 0) return x;
+    torch::Tensor out;
+    switch (f.kind) {
+        case FormatKind::Int:
+            out = int_activation(x, f, static_scale);
+            break;
+        case FormatKind::Mx:
+            out =
+                mx_quantize_dequantize(x.to(torch::kFloat32), f.element, f.block_size, f.rounding);
+            break;
+        case FormatKind::Fp8:
+            out = static_scale.defined()
+                      ? fp8_fake_quantize_with_scale(x, f.fp8, static_scale)
+                      : fp8_fake_quantize(x, f.fp8, f.granularity != Granularity::Tensor);
+            break;
+        case FormatKind::None:
+            return x;
+    }
+    return out.to(x.scalar_type());
+}
+
+}  // namespace qs

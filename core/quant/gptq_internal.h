@@ -1,0 +1,98 @@
+// Internals of gptq_quantize shared by gptq.cpp, gptq_int_block.cpp and gptq_mx.cpp, and used by
+// the tests that compare the optimised block solver with the reference one. Not a public API.
+// All tensors here are in the processing order (the act-order permutation applied).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/quant/gptq.h"
+
+namespace qs::gptq_detail {
+
+// How the columns of one lazy-update block (B1 columns) are quantized.
+enum class BlockSolver {
+    Fast,        // INT: row-parallel loop on raw pointers (CPU); bit-identical in-block arithmetic
+    Reference,   // INT: the reference fasterquant loop, one column at a time with tensor ops
+    MicroBlock,  // B2 columns at once (MX; INT per-channel for B2 >= 1, B2 = 1 is plain GPTQ)
+};
+
+// How Hinv, the upper Cholesky factor of the damped H^-1, is computed (gptq_factor.cpp).
+enum class FactorMethod {
+    Reference,  // cholesky -> cholesky_inverse -> cholesky(upper), as the reference (LAPACK)
+    Blocked,    // one blocked Cholesky of the reversed H and a blocked triangular inverse (gemm)
+};
+
+// Tile size of the blocked factor.
+constexpr std::int64_t kFactorBlock = 256;
+
+struct InverseFactor {
+    torch::Tensor hinv;  // [n, n] upper triangular, contiguous
+    double damping = 0;  // added to the diagonal
+    int retries = 0;     // failed attempts before it
+};
+
+// One attempt on an already damped H: undefined when H is not (numerically) positive definite.
+torch::Tensor upper_cholesky_of_inverse_reference(const torch::Tensor& h);
+torch::Tensor upper_cholesky_of_inverse_blocked(const torch::Tensor& h,
+                                                std::int64_t block = kFactorBlock);
+// damp = percdamp * mean(diag H); on failure retry with 0.0015 * mean(diag H) more per attempt
+// (GPTQModel), up to max_retries times, then QsError.
+InverseFactor damped_inverse_factor(const torch::Tensor& h, double percdamp, int max_retries,
+                                    FactorMethod method);
+
+// INT quantizer parameters by group index, and which group each processing column uses.
+struct IntGroups {
+    int bits = 4;
+    bool symmetric = false;
+    bool mse = false;
+    torch::Tensor scales;                // [rows, groups] float32
+    torch::Tensor zeros;                 // [rows, groups] float32, integer-valued
+    std::vector<std::int64_t> group_of;  // [cols] group index of each processing column
+    // > 0 (dynamic groups): parameters of group c / g are computed when processing column c
+    // (c % g == 0) from W[:, c:c+g] as it stands then (see refresh()).
+    std::int64_t dynamic_group_size = 0;
+
+    bool starts_group(std::int64_t c) const
+    {
+        return dynamic_group_size > 0 && c % dynamic_group_size == 0;
+    }
+    // Dynamic groups: parameters of the group starting at processing column c from w[:, c:c+g].
+    void refresh(const torch::Tensor& w, std::int64_t c);
+    // Parameters of processing column c as [rows, 1] tensors.
+    torch::Tensor scale_of(std::int64_t c) const;
+    torch::Tensor zero_of(std::int64_t c) const;
+};
+
+// The working state of one run. w holds the weights as the reference's W: error-updated up to
+// the start of the current block (the lazy update runs after each block).
+struct BlockState {
+    torch::Tensor w;              // [rows, cols] float32, contiguous
+    torch::Tensor hinv;           // [cols, cols] upper Cholesky factor of the damped H^-1
+    torch::Tensor q;              // [rows, cols] dequantized result
+    torch::Tensor losses;         // [rows, cols] per-weight losses, already halved
+    IntGroups* groups = nullptr;  // INT runs only
+};
+
+// Each solver quantizes columns [i1, i2) into q/losses and returns Err1 [rows, i2 - i1], the
+// scaled errors that the caller's lazy update W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:] consumes.
+torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std::int64_t i2);
+torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int64_t i2);
+
+// [rows, n] -> fake-quantized [rows, n], quantizing the n columns together.
+using MicroQuantizer = std::function<torch::Tensor(const torch::Tensor&)>;
+torch::Tensor solve_block_micro(BlockState& state, std::int64_t i1, std::int64_t i2,
+                                std::int64_t micro_block, const MicroQuantizer& quantize);
+// MX fake quantization along the columns of the slice (gptq_mx.cpp).
+MicroQuantizer mx_micro_quantizer(const QuantFormat& format);
+
+// gptq_quantize with a chosen block solver and factor method (the tests compare them).
+// gptq_quantize uses Fast (MicroBlock for MX) with the Blocked factor.
+GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& hessian,
+                              const GptqOptions& options, BlockSolver solver, FactorMethod factor,
+                              Feedback* feedback = nullptr);
+
+}  // namespace qs::gptq_detail

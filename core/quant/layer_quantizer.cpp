@@ -1,0 +1,190 @@
+#include "core/quant/layer_quantizer.h"
+
+#include <algorithm>
+#include <map>
+
+#include "core/quant/awq.h"
+#include "core/quant/fake_quantize.h"
+#include "core/quant/gptq.h"
+#include "core/quant/smoothquant.h"
+#include "core/util/feedback.h"
+
+namespace qs {
+namespace {
+
+constexpr std::int64_t kTokensPerBatch = 8192;
+
+std::int64_t batch_size(const torch::Tensor& inputs)
+{
+    return std::max<std::int64_t>(1, kTokensPerBatch / std::max<std::int64_t>(1, inputs.size(1)));
+}
+
+double relative_mse(const torch::Tensor& quantized, const torch::Tensor& original)
+{
+    const double denom = original.pow(2).sum().item<double>();
+    return denom > 0 ? (quantized - original).pow(2).sum().item<double>() / denom : 0.0;
+}
+
+// max |x| per input channel of every linear (SmoothQuant statistics).
+std::map<std::string, torch::Tensor> capture_act_absmax(const ModelConfig& config,
+                                                        LayerWeights& weights,
+                                                        const torch::Tensor& inputs,
+                                                        const LayerContext& context)
+{
+    std::map<std::string, torch::Tensor> absmax;
+    run_layer(config, weights, inputs, context,
+              [&](const std::string& module, const torch::Tensor& x) {
+                  auto m = std::get<0>(x.reshape({-1, x.size(-1)}).abs().max(0));
+                  auto& slot = absmax[module];
+                  slot = slot.defined() ? torch::maximum(slot, m) : m;
+              });
+    return absmax;
+}
+
+void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
+                  const std::vector<std::string>& linears, LayerQuantReport& layer_report)
+{
+    // After AWQ the weights are quantized with AWQ's own pseudo-quantizer, as the reference does.
+    const bool awq = recipe.uses(Method::Awq);
+    for (const auto& module : linears) {
+        const auto w = weights.get(module + ".weight");
+        auto q =
+            awq ? awq_fake_quantize(w, recipe.weights) : fake_quantize_weight(w, recipe.weights);
+        layer_report.linears.push_back({module, "rtn", relative_mse(q, w), 0.0, {}, {}, {}});
+        weights.set(module + ".weight", q);
+    }
+}
+
+void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights& weights,
+                   const torch::Tensor& inputs, const LayerContext& context,
+                   LayerQuantReport& layer_report, Feedback* feedback)
+{
+    GptqOptions options;
+    options.format = recipe.weights;
+    options.blocksize = recipe.gptq.blocksize;
+    options.percdamp = recipe.gptq.percdamp;
+    options.act_order = recipe.gptq.act_order;
+    options.static_groups = recipe.gptq.static_groups;
+    options.mx_micro_block = recipe.gptq.mx_micro_block;
+    for (const auto& stage : gptq_stages(config, recipe.gptq.true_sequential)) {
+        std::map<std::string, HessianAccumulator> hessians;
+        for (const auto& module : stage)
+            hessians.emplace(module, HessianAccumulator(weights.get(module + ".weight").size(1),
+                                                        inputs.device()));
+        run_layer(config, weights, inputs, context,
+                  [&](const std::string& module, const torch::Tensor& x) {
+                      if (auto it = hessians.find(module); it != hessians.end())
+                          it->second.add_batch(x);
+                  });
+        for (const auto& module : stage) {
+            report(feedback, 0.0, "gptq " + module);
+            const auto w = weights.get(module + ".weight");
+            GptqResult r = gptq_quantize(w, hessians.at(module).hessian(), options, feedback);
+            LinearQuantReport lr{module,        "gptq",         relative_mse(r.weight, w),
+                                 r.total_error, r.column_error, r.perm,
+                                 r.g_idx};
+            layer_report.linears.push_back(lr);
+            weights.set(module + ".weight", r.weight);
+        }
+    }
+}
+
+}  // namespace
+
+std::vector<std::string> layer_linear_names(const ModelConfig& config)
+{
+    if (config.arch == Architecture::Opt)
+        return {"self_attn.q_proj",
+                "self_attn.k_proj",
+                "self_attn.v_proj",
+                "self_attn.out_proj",
+                "fc1",
+                "fc2"};
+    return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+            "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+}
+
+std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential)
+{
+    if (config.arch == Architecture::Opt || !true_sequential) return {layer_linear_names(config)};
+    return {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"},
+            {"self_attn.o_proj"},
+            {"mlp.gate_proj", "mlp.up_proj"},
+            {"mlp.down_proj"}};
+}
+
+torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
+                        const torch::Tensor& inputs, const LayerContext& context,
+                        const LinearObserver& observer)
+{
+    torch::NoGradGuard no_grad;
+    weights.set_observer(observer);
+    const auto batch = batch_size(inputs);
+    std::vector<torch::Tensor> outputs;
+    for (std::int64_t b = 0; b < inputs.size(0); b += batch)
+        outputs.push_back(
+            decoder_layer_forward(config, weights, inputs.slice(0, b, b + batch), context));
+    weights.set_observer({});
+    return torch::cat(outputs, 0);
+}
+
+void install_activation_quantization(LayerWeights& weights, const QuantFormat& format)
+{
+    if (format.kind == FormatKind::None) {
+        weights.set_input_transform({});
+        return;
+    }
+    weights.set_input_transform([format](const std::string&, const torch::Tensor& x) {
+        return fake_quantize_activation(x, format);
+    });
+}
+
+LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
+                                LayerWeights& weights, const torch::Tensor& inputs,
+                                const LayerContext& context, Feedback* feedback)
+{
+    torch::NoGradGuard no_grad;
+    LayerQuantReport report_out;
+    report_out.layer = layer_index;
+    const auto linears = layer_linear_names(config);
+    bool quantized = false;
+    for (Method method : recipe.methods) {
+        report(feedback, 0.0, "layer " + std::to_string(layer_index) + ": " + method_name(method));
+        switch (method) {
+            case Method::SmoothQuant: {
+                if (smoothquant_groups(config).empty())
+                    report_out.notes.push_back("smoothquant skipped: post-LN model");
+                smoothquant_apply(config, weights,
+                                  capture_act_absmax(config, weights, inputs, context),
+                                  recipe.smoothquant.alpha);
+                break;
+            }
+            case Method::Awq:
+                awq_apply(config, weights, inputs, context, recipe.weights, recipe.awq, feedback);
+                break;
+            case Method::Gptq:
+                quantize_gptq(config, recipe, weights, inputs, context, report_out, feedback);
+                quantized = true;
+                break;
+            case Method::Rtn:
+                if (!recipe.uses(Method::Gptq)) {
+                    quantize_rtn(recipe, weights, linears, report_out);
+                    quantized = true;
+                }
+                break;
+        }
+        if (quantized && (method == Method::Awq || method == Method::SmoothQuant)) {
+            // Reversed order: the scaled weights left the grid; bring them back with RTN.
+            report_out.notes.push_back(method_name(method) +
+                                       " after quantization: re-quantized with RTN");
+            report_out.linears.clear();
+            quantize_rtn(recipe, weights, linears, report_out);
+        }
+    }
+    if (!quantized && recipe.weights.kind != FormatKind::None)
+        quantize_rtn(recipe, weights, linears, report_out);
+    install_activation_quantization(weights, recipe.activations);
+    return report_out;
+}
+
+}  // namespace qs

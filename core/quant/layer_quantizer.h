@@ -1,0 +1,58 @@
+// Quantizes one decoder layer with a recipe, the way the layer-wise PTQ references do it: the
+// layer's inputs on the calibration windows are given; statistics (max/mean |x|, Hessians) are
+// gathered by running the layer with observers; scaling methods (SmoothQuant, AWQ) are folded
+// into the weights; weights are quantized with GPTQ (true-sequential stages for Llama: [q,k,v],
+// [o], [gate, up], [down], re-capturing inputs after each stage; one stage for OPT as the
+// reference) or RTN; every linear's input is fake-quantized when the recipe has an activation
+// format. Weights stay float32 (dequantized values on the format's grid).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "core/model/decoder_layer.h"
+#include "core/quant/recipe.h"
+
+namespace qs {
+
+class Feedback;
+
+struct LinearQuantReport {
+    std::string module;
+    std::string method;  // "gptq" or "rtn"
+    double weight_relative_mse =
+        0;  // ||W_q - W||^2 / ||W||^2 against the (scaled) weights quantized
+    double gptq_total_error = 0;
+    torch::Tensor gptq_column_error;  // [in], original column order (GPTQ only)
+    torch::Tensor gptq_perm;          // act-order permutation (GPTQ only, when enabled)
+    torch::Tensor gptq_g_idx;         // group of each column (GPTQ only)
+};
+
+struct LayerQuantReport {
+    int layer = 0;
+    std::vector<LinearQuantReport> linears;
+    std::vector<std::string> notes;
+};
+
+// Short names of the linears of a decoder layer, in forward order.
+std::vector<std::string> layer_linear_names(const ModelConfig& config);
+// GPTQ stages (true-sequential for the Llama family when enabled, one stage otherwise).
+std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential);
+
+// Runs `weights` over `inputs` [n, T, hidden] in batches; `observer` (may be empty) sees every
+// linear's input. Returns the outputs [n, T, hidden].
+torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
+                        const torch::Tensor& inputs, const LayerContext& context,
+                        const LinearObserver& observer = {});
+
+// Applies the recipe to one layer in place and installs the activation fake-quantization.
+LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
+                                LayerWeights& weights, const torch::Tensor& inputs,
+                                const LayerContext& context, Feedback* feedback = nullptr);
+
+// Installs fake quantization of every linear's input (no-op for FormatKind::None).
+void install_activation_quantization(LayerWeights& weights, const QuantFormat& format);
+
+}  // namespace qs

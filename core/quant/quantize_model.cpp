@@ -1,0 +1,177 @@
+#include "core/quant/quantize_model.h"
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/io/safetensors_writer.h"
+#include "core/quant/calibration.h"
+#include "core/util/error.h"
+#include "core/util/feedback.h"
+
+namespace fs = std::filesystem;
+
+namespace qs {
+namespace {
+
+// Removes the partial output directory unless released (success).
+class PartialDirectory {
+public:
+    explicit PartialDirectory(const std::string& target)
+    {
+        std::string pattern = target + ".partial-XXXXXX";
+        std::vector<char> buf(pattern.begin(), pattern.end());
+        buf.push_back('\0');
+        if (!::mkdtemp(buf.data()))
+            fail_file(target,
+                      std::string("cannot create output directory: ") + std::strerror(errno));
+        m_path = buf.data();
+    }
+    ~PartialDirectory()
+    {
+        std::error_code ec;
+        if (!m_path.empty()) fs::remove_all(m_path, ec);
+    }
+    const std::string& path() const { return m_path; }
+    void release() { m_path.clear(); }
+
+private:
+    std::string m_path;
+};
+
+void add_tensor(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& t)
+{
+    auto c = t.to(torch::kCPU, torch::kFloat32).contiguous();
+    writer.add_f32(name, c.sizes().vec(), c.data_ptr<float>());
+}
+
+void copy_raw(SafetensorsWriter& writer, const TensorStore& store, const std::string& name)
+{
+    TensorView v = store.view(name);
+    writer.add(name, v.info->dtype, v.info->shape,
+               std::vector<std::uint8_t>(v.data, v.data + v.size_bytes));
+}
+
+void write_config(const CausalLM& model, const Recipe& recipe, const std::string& dir)
+{
+    std::ifstream in(model.directory() + "/config.json");
+    nlohmann::json config = nlohmann::json::parse(in);
+    config["torch_dtype"] = "float32";
+    config["quantization_config"] = {
+        {"quant_method", kFakeQuantMethod},
+        {"weights", recipe.weights.name()},
+        {"activations", recipe.activations.kind == FormatKind::None ? std::string("none")
+                                                                    : recipe.activations.name()},
+        {"recipe", recipe.to_yaml()}};
+    std::ofstream(dir + "/config.json") << config.dump(2) << "\n";
+}
+
+void copy_side_files(const std::string& from, const std::string& to)
+{
+    for (const auto& entry : fs::directory_iterator(from)) {
+        const auto name = entry.path().filename().string();
+        if (!entry.is_regular_file() || name == "config.json" ||
+            name.find(".safetensors") != std::string::npos ||
+            name.find(".bin") != std::string::npos)
+            continue;
+        fs::copy_file(entry.path(), fs::path(to) / name, fs::copy_options::overwrite_existing);
+    }
+}
+
+}  // namespace
+
+QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
+                              const std::string& output_dir, bool force, Feedback* feedback)
+{
+    torch::NoGradGuard no_grad;
+    const auto start = std::chrono::steady_clock::now();
+    if (fs::exists(output_dir) && !force)
+        fail_file(output_dir, "already exists (use --force to replace it)");
+    const auto& config = model.config();
+    const int layers = model.num_layers();
+    const int first = std::max(0, recipe.first_layer);
+    const int last = recipe.last_layer < 0 ? layers - 1 : std::min(layers - 1, recipe.last_layer);
+    if (first > last)
+        throw QsError("recipe layer range [" + std::to_string(recipe.first_layer) + ", " +
+                      std::to_string(recipe.last_layer) + "] selects no layer");
+
+    QuantizeResult result;
+    result.warnings = recipe.warnings();
+    if (fs::path(output_dir).has_parent_path())
+        fs::create_directories(fs::path(output_dir).parent_path());
+    PartialDirectory partial(output_dir);
+
+    torch::Tensor inputs;
+    if (recipe.needs_calibration()) {
+        report(feedback, 0.0, "calibration data");
+        auto windows = calibration_windows(model, recipe.calibration, feedback);
+        inputs = model.embed(windows.to(model.device()));
+    }
+    auto context =
+        make_layer_context(config, inputs.defined() ? inputs.size(1) : 1, model.device());
+    const bool propagate_quantized = recipe.uses(Method::Gptq);
+
+    nlohmann::json weight_map;
+    std::size_t total_bytes = 0;
+    for (int i = 0; i < layers; ++i) {
+        report(feedback, double(i) / layers,
+               "layer " + std::to_string(i) + " of " + std::to_string(layers));
+        LayerWeights weights = model.load_layer(i);
+        const bool selected = i >= first && i <= last;
+        torch::Tensor next;
+        if (selected) {
+            if (inputs.defined() && !propagate_quantized)
+                next = run_layer(config, weights, inputs, context);
+            result.layers.push_back(
+                quantize_layer(config, recipe, i, weights, inputs, context, feedback));
+            if (inputs.defined() && propagate_quantized)
+                next = run_layer(config, weights, inputs, context);
+        } else if (inputs.defined()) {
+            next = run_layer(config, weights, inputs, context);
+        }
+        inputs = next;
+
+        SafetensorsWriter writer;
+        const std::string prefix = checkpoint_names(config, model.store()).layer_prefix(i);
+        for (const auto& [name, tensor] : weights.all())
+            add_tensor(writer, prefix + name, tensor);
+        const std::string shard = "model-layer-" + std::to_string(i) + ".safetensors";
+        writer.write(partial.path() + "/" + shard);
+        total_bytes += fs::file_size(partial.path() + "/" + shard);
+        for (const auto& [name, tensor] : weights.all())
+            weight_map[prefix + name] = shard;
+    }
+
+    // Everything outside the decoder layers is copied as stored.
+    SafetensorsWriter rest;
+    const std::string layers_prefix = checkpoint_names(config, model.store()).layers;
+    for (const auto& name : model.store().names()) {
+        if (name.rfind(layers_prefix, 0) == 0) continue;
+        copy_raw(rest, model.store(), name);
+        weight_map[name] = "model-rest.safetensors";
+    }
+    rest.write(partial.path() + "/model-rest.safetensors");
+    total_bytes += fs::file_size(partial.path() + "/model-rest.safetensors");
+    std::map<std::string, std::string> map_copy;
+    for (auto it = weight_map.begin(); it != weight_map.end(); ++it)
+        map_copy[it.key()] = it.value();
+    write_safetensors_index(partial.path(), map_copy, total_bytes);
+    write_config(model, recipe, partial.path());
+    copy_side_files(model.directory(), partial.path());
+
+    if (feedback) feedback->check_cancelled();
+    if (fs::exists(output_dir)) fs::remove_all(output_dir);
+    fs::rename(partial.path(), output_dir);
+    partial.release();
+    result.output_dir = output_dir;
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report(feedback, 1.0, "done");
+    return result;
+}
+
+}  // namespace qs

@@ -1,0 +1,41 @@
+// Layer-by-layer post-training quantization of a whole model into a new Hugging Face checkpoint
+// directory holding the dequantized ("fake-quantized") weights:
+//   1. calibration windows -> embeddings (the inputs of layer 0), kept for all samples;
+//   2. for each decoder layer: load it from the memory map, quantize it with the recipe
+//      (quantize_layer), compute its outputs on the calibration inputs (the inputs of the next
+//      layer: from the quantized layer when GPTQ runs, as GPTQ does; from the full-precision
+//      layer otherwise, as AWQ and SmoothQuant calibrate), write it as one safetensors shard,
+//      release it;
+//   3. copy embeddings, final norm and head, tokenizer files and config.json (with a
+//      "quantization_config" naming the recipe and the activation format), write the index.
+// Memory: one layer plus the calibration activations (2 x samples x seqlen x hidden floats).
+// The output is written to "<out>.partial-XXXXXX" and renamed at the end: a failure or cancel
+// leaves no directory under the target name, and an existing target is only replaced with force.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/model/causal_lm.h"
+#include "core/quant/layer_quantizer.h"
+#include "core/quant/recipe.h"
+
+namespace qs {
+
+class Feedback;
+
+struct QuantizeResult {
+    std::string output_dir;
+    std::vector<LayerQuantReport> layers;
+    std::vector<std::string> warnings;
+    double seconds = 0;
+};
+
+QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
+                              const std::string& output_dir, bool force = false,
+                              Feedback* feedback = nullptr);
+
+// The "quantization_config" QuantScope writes into config.json of a fake-quantized checkpoint.
+constexpr const char* kFakeQuantMethod = "quantscope-fake";
+
+}  // namespace qs

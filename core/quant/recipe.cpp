@@ -1,0 +1,213 @@
+#include "core/quant/recipe.h"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/util/error.h"
+
+namespace qs {
+namespace {
+
+Method method_from_name(const std::string& name, const std::string& source)
+{
+    if (name == "rtn") return Method::Rtn;
+    if (name == "gptq") return Method::Gptq;
+    if (name == "awq") return Method::Awq;
+    if (name == "smoothquant" || name == "sq") return Method::SmoothQuant;
+    fail_file(source, "unknown method '" + name + "' (use rtn, gptq, awq, smoothquant)");
+}
+
+void check_keys(const YAML::Node& node, const std::set<std::string>& allowed,
+                const std::string& where, const std::string& source)
+{
+    for (const auto& kv : node) {
+        const auto key = kv.first.as<std::string>();
+        if (!allowed.count(key)) fail_file(source, "unknown key '" + key + "' in " + where);
+    }
+}
+
+template <typename T>
+void read(const YAML::Node& node, const char* key, T& value)
+{
+    if (node[key]) value = node[key].as<T>();
+}
+
+}  // namespace
+
+std::string method_name(Method method)
+{
+    switch (method) {
+        case Method::Rtn:
+            return "rtn";
+        case Method::Gptq:
+            return "gptq";
+        case Method::Awq:
+            return "awq";
+        case Method::SmoothQuant:
+            return "smoothquant";
+    }
+    return "?";
+}
+
+bool Recipe::uses(Method method) const
+{
+    return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+bool Recipe::needs_calibration() const
+{
+    return uses(Method::Gptq) || uses(Method::Awq) || uses(Method::SmoothQuant);
+}
+
+std::vector<std::string> Recipe::warnings() const
+{
+    std::vector<std::string> out;
+    auto gptq = std::find(methods.begin(), methods.end(), Method::Gptq);
+    for (auto it = gptq; gptq != methods.end() && it != methods.end(); ++it) {
+        if (*it == Method::Awq || *it == Method::SmoothQuant)
+            out.push_back(
+                "gptq runs before " + method_name(*it) +
+                ": the reversed order is known to degrade accuracy (scaling should come first)");
+    }
+    if (uses(Method::Rtn) && uses(Method::Gptq))
+        out.push_back("both rtn and gptq listed: gptq decides the weights");
+    return out;
+}
+
+Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
+{
+    YAML::Node root;
+    try {
+        root = YAML::Load(text);
+    } catch (const YAML::Exception& e) {
+        fail_file(source, std::string("not valid YAML: ") + e.what());
+    }
+    if (!root.IsMap()) fail_file(source, "a recipe is a YAML mapping");
+    check_keys(root,
+               {"name", "methods", "weights", "activations", "calibration", "gptq", "awq",
+                "smoothquant", "layers"},
+               "the recipe", source);
+    Recipe r;
+    try {
+        read(root, "name", r.name);
+        if (root["methods"]) {
+            const auto& methods = root["methods"];
+            if (methods.IsScalar())
+                r.methods.push_back(method_from_name(methods.as<std::string>(), source));
+            else
+                for (const auto& m : methods)
+                    r.methods.push_back(method_from_name(m.as<std::string>(), source));
+        }
+        if (r.methods.empty()) r.methods.push_back(Method::Rtn);
+        if (!root["weights"])
+            fail_file(source, "missing key 'weights' (e.g. weights: int4-g128-asym)");
+        r.weights = QuantFormat::parse(root["weights"].as<std::string>());
+        if (root["activations"])
+            r.activations = QuantFormat::parse(root["activations"].as<std::string>());
+        if (const auto& c = root["calibration"]) {
+            check_keys(c, {"dataset", "samples", "seqlen", "seed"}, "calibration", source);
+            read(c, "dataset", r.calibration.dataset);
+            read(c, "samples", r.calibration.samples);
+            read(c, "seqlen", r.calibration.seqlen);
+            read(c, "seed", r.calibration.seed);
+        }
+        if (const auto& g = root["gptq"]) {
+            check_keys(g,
+                       {"blocksize", "percdamp", "act_order", "static_groups", "true_sequential",
+                        "mx_micro_block"},
+                       "gptq", source);
+            read(g, "blocksize", r.gptq.blocksize);
+            read(g, "percdamp", r.gptq.percdamp);
+            read(g, "act_order", r.gptq.act_order);
+            read(g, "static_groups", r.gptq.static_groups);
+            read(g, "true_sequential", r.gptq.true_sequential);
+            read(g, "mx_micro_block", r.gptq.mx_micro_block);
+        }
+        if (const auto& a = root["awq"]) {
+            check_keys(a, {"grid", "duo_scaling", "clip"}, "awq", source);
+            read(a, "grid", r.awq.grid);
+            read(a, "duo_scaling", r.awq.duo_scaling);
+            read(a, "clip", r.awq.clip);
+        }
+        if (const auto& s = root["smoothquant"]) {
+            check_keys(s, {"alpha"}, "smoothquant", source);
+            read(s, "alpha", r.smoothquant.alpha);
+        }
+        if (const auto& l = root["layers"]) {
+            if (!l.IsSequence() || l.size() != 2) fail_file(source, "layers must be [first, last]");
+            r.first_layer = l[0].as<int>();
+            r.last_layer = l[1].as<int>();
+        }
+    } catch (const YAML::Exception& e) {
+        fail_file(source, std::string("bad value: ") + e.what());
+    } catch (const QsError& e) {
+        const std::string message = e.what();
+        if (message.rfind(source + ":", 0) == 0) throw;
+        fail_file(source, message);
+    }
+    if (r.calibration.samples < 1 || r.calibration.seqlen < 2)
+        fail_file(source, "calibration needs samples >= 1 and seqlen >= 2");
+    if (r.smoothquant.alpha < 0 || r.smoothquant.alpha > 1)
+        fail_file(source, "smoothquant alpha must be in [0, 1]");
+    if (r.awq.grid < 1) fail_file(source, "awq grid must be >= 1");
+    if (r.weights.kind == FormatKind::None && (r.uses(Method::Gptq) || r.uses(Method::Awq)))
+        fail_file(source, "gptq and awq need a quantized weight format");
+    if (r.name.empty()) {
+        for (std::size_t i = 0; i < r.methods.size(); ++i)
+            r.name += (i ? "+" : "") + method_name(r.methods[i]);
+        r.name += "-" + r.weights.name();
+        if (r.activations.kind != FormatKind::None) r.name += "-a" + r.activations.name();
+    }
+    return r;
+}
+
+Recipe Recipe::load(const std::string& path)
+{
+    std::ifstream in(path);
+    if (!in) fail_file(path, "cannot open recipe");
+    std::stringstream text;
+    text << in.rdbuf();
+    return from_yaml(text.str(), path);
+}
+
+std::string Recipe::to_yaml() const
+{
+    YAML::Emitter out;
+    out << YAML::BeginMap;
+    out << YAML::Key << "name" << YAML::Value << name;
+    out << YAML::Key << "methods" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (auto m : methods)
+        out << method_name(m);
+    out << YAML::EndSeq;
+    out << YAML::Key << "weights" << YAML::Value << weights.name();
+    if (activations.kind != FormatKind::None)
+        out << YAML::Key << "activations" << YAML::Value << activations.name();
+    out << YAML::Key << "calibration" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    if (!calibration.dataset.empty())
+        out << YAML::Key << "dataset" << YAML::Value << calibration.dataset;
+    out << YAML::Key << "samples" << YAML::Value << calibration.samples << YAML::Key << "seqlen"
+        << YAML::Value << calibration.seqlen << YAML::Key << "seed" << YAML::Value
+        << calibration.seed << YAML::EndMap;
+    out << YAML::Key << "gptq" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+        << "blocksize" << YAML::Value << gptq.blocksize << YAML::Key << "percdamp" << YAML::Value
+        << gptq.percdamp << YAML::Key << "act_order" << YAML::Value << gptq.act_order << YAML::Key
+        << "static_groups" << YAML::Value << gptq.static_groups << YAML::Key << "true_sequential"
+        << YAML::Value << gptq.true_sequential << YAML::Key << "mx_micro_block" << YAML::Value
+        << gptq.mx_micro_block << YAML::EndMap;
+    out << YAML::Key << "awq" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "grid"
+        << YAML::Value << awq.grid << YAML::Key << "duo_scaling" << YAML::Value << awq.duo_scaling
+        << YAML::Key << "clip" << YAML::Value << awq.clip << YAML::EndMap;
+    out << YAML::Key << "smoothquant" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+        << "alpha" << YAML::Value << smoothquant.alpha << YAML::EndMap;
+    if (first_layer != 0 || last_layer != -1)
+        out << YAML::Key << "layers" << YAML::Value << YAML::Flow << YAML::BeginSeq << first_layer
+            << last_layer << YAML::EndSeq;
+    out << YAML::EndMap;
+    return std::string(out.c_str()) + "\n";
+}
+
+}  // namespace qs

@@ -1,0 +1,137 @@
+// Layer-wise quantization of stories260K end to end: output checkpoint layout, numbers that must
+// move the right way (GPTQ beats RTN, SmoothQuant alone preserves the function), cancellation
+// and refusal to overwrite.
+#include <filesystem>
+#include <set>
+
+#include "core/eval/dataset_text.h"
+#include "core/eval/perplexity.h"
+#include "core/quant/quantize_model.h"
+#include "core/util/error.h"
+#include "core/util/feedback.h"
+#include "tests/core/test_support.h"
+
+namespace qs {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::int64_t> story_ids()
+{
+    auto t = test::read_raw<std::int32_t>(test::stories_reference("story.tokens.i32"));
+    return {t.begin(), t.end()};
+}
+
+torch::Tensor story_logits(const CausalLM& model)
+{
+    return model.forward(torch::tensor(story_ids()).unsqueeze(0)).squeeze(0);
+}
+
+double wiki_ppl(const CausalLM& model, std::int64_t windows)
+{
+    static const std::string text =
+        load_eval_text(test::shared_dir() + "/data/wikitext-2-raw/wiki.test.raw");
+    PerplexityOptions options;
+    options.seqlen = 256;
+    options.limit_windows = windows;
+    return evaluate_perplexity(model, model.tokenizer().encode(text), options).ppl;
+}
+
+Recipe recipe(const std::string& yaml)
+{
+    return Recipe::from_yaml(yaml + "calibration: {dataset: " + test::shared_dir() +
+                             "/data/wikitext-2/valid.txt, samples: 16, seqlen: 128, seed: 0}\n");
+}
+
+TEST(QuantizeModel, RtnWritesAnOpenableCheckpointOnTheGrid)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    const auto out = tmp.file("rtn8");
+    auto result = quantize_model(*model, recipe("weights: int8-channel-sym\n"), out);
+    ASSERT_EQ(result.layers.size(), 5u);
+    EXPECT_TRUE(fs::exists(out + "/model.safetensors.index.json"));
+    EXPECT_TRUE(fs::exists(out + "/tokenizer.json"));
+    auto quantized = CausalLM::open(out);
+    auto q = quantized->load_layer(2).get("self_attn.q_proj.weight");
+    for (std::int64_t row = 0; row < q.size(0); row += 13) {
+        auto values = std::get<0>(torch::_unique(q[row]));
+        EXPECT_LE(values.numel(), 256) << "row " << row << " is not on an 8-bit grid";
+    }
+    const double diff =
+        (story_logits(*quantized) - story_logits(*model)).abs().max().item<double>();
+    EXPECT_GT(diff, 0.0);
+    EXPECT_LT(diff, 0.5) << "int8 per channel should barely move the logits";
+}
+
+TEST(QuantizeModel, GptqBeatsRtnAtThreeBits)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    quantize_model(*model, recipe("methods: [rtn]\nweights: int3-g32-asym\n"), tmp.file("rtn"));
+    quantize_model(*model, recipe("methods: [gptq]\nweights: int3-g32-asym\n"), tmp.file("gptq"));
+    const double fp = wiki_ppl(*model, 20);
+    const double rtn = wiki_ppl(*CausalLM::open(tmp.file("rtn")), 20);
+    const double gptq = wiki_ppl(*CausalLM::open(tmp.file("gptq")), 20);
+    std::cout << "wikitext ppl (20 x 256): fp " << fp << ", rtn w3g32 " << rtn << ", gptq w3g32 "
+              << gptq << "\n";
+    EXPECT_GT(rtn, fp);
+    EXPECT_LT(gptq, rtn);
+}
+
+TEST(QuantizeModel, SmoothQuantAlonePreservesTheFunction)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    quantize_model(*model, recipe("methods: [smoothquant]\nweights: fp32\n"), tmp.file("sq"));
+    auto smoothed = CausalLM::open(tmp.file("sq"));
+    EXPECT_LT((story_logits(*smoothed) - story_logits(*model)).abs().max().item<double>(), 1e-3);
+    // ...while the weights did change.
+    EXPECT_FALSE(torch::equal(smoothed->load_layer(0).get("self_attn.q_proj.weight"),
+                              model->load_layer(0).get("self_attn.q_proj.weight")));
+}
+
+TEST(QuantizeModel, ActivationFormatTravelsWithTheCheckpoint)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    quantize_model(*model, recipe("weights: fp32\nactivations: int4-token\n"), tmp.file("a4"));
+    auto a4 = CausalLM::open(tmp.file("a4"));
+    EXPECT_EQ(a4->activation_format().kind, FormatKind::Int);
+    EXPECT_GT((story_logits(*a4) - story_logits(*model)).abs().max().item<double>(), 1e-3);
+}
+
+TEST(QuantizeModel, CancelLeavesNothingBehind)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    Feedback feedback;
+    int calls = 0;
+    feedback.set_listener([&](double, const std::string&) {
+        if (++calls == 3) feedback.cancel();
+    });
+    EXPECT_THROW(quantize_model(*model, recipe("methods: [gptq]\nweights: int4-g32-asym\n"),
+                                tmp.file("c"), false, &feedback),
+                 CancelledError);
+    EXPECT_TRUE(fs::is_empty(tmp.path())) << "partial output left in " << tmp.path();
+}
+
+TEST(QuantizeModel, RefusesToOverwriteWithoutForce)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    fs::create_directories(tmp.file("exists"));
+    EXPECT_THROW(quantize_model(*model, recipe("weights: int8\n"), tmp.file("exists")), QsError);
+    EXPECT_NO_THROW(
+        quantize_model(*model, recipe("weights: int8\n"), tmp.file("exists"), /*force=*/true));
+    EXPECT_TRUE(fs::exists(tmp.file("exists") + "/config.json"));
+}
+
+}  // namespace
+}  // namespace qs
