@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/tensor_torch.h"
-#include "core/quant/fake_quantize.h"
+#include "core/quant/layer_quantizer.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
@@ -75,12 +75,7 @@ LayerWeights CausalLM::load_layer(int index) const
         weights.set(name.substr(prefix.size()),
                     load_tensor(*m_store, name, torch::kFloat32, m_device));
     }
-    if (m_activation_format.kind != FormatKind::None) {
-        weights.set_input_transform(
-            [format = m_activation_format](const std::string&, const torch::Tensor& x) {
-                return fake_quantize_activation(x, format);
-            });
-    }
+    install_activation_quantization(weights, m_activation_format);
     return weights;
 }
 

@@ -18,16 +18,17 @@ namespace qs {
 class Feedback;
 
 struct AwqLayerReport {
-    std::map<std::string, double> best_ratio;        // per group (first linear): chosen r
-    std::map<std::string, torch::Tensor> scales;     // per group: applied s [in]
-    std::map<std::string, torch::Tensor> clip_max;   // per linear: [out, groups] clip values
+    std::map<std::string, double> best_ratio;       // per group (first linear): chosen r
+    std::map<std::string, torch::Tensor> scales;    // per group: applied s [in]
+    std::map<std::string, torch::Tensor> clip_max;  // per linear: [out, groups] clip values
 };
 
 // Transforms `weights` in place (scales folded, weights clipped; NOT quantized: the caller
 // quantizes afterwards). layer_inputs: the layer's input hidden states [n, T, hidden] on the
 // calibration windows.
-AwqLayerReport awq_apply(const ModelConfig& config, LayerWeights& weights, const torch::Tensor& layer_inputs,
-                         const LayerContext& context, const QuantFormat& format, const AwqSettings& settings,
+AwqLayerReport awq_apply(const ModelConfig& config, LayerWeights& weights,
+                         const torch::Tensor& layer_inputs, const LayerContext& context,
+                         const QuantFormat& format, const AwqSettings& settings,
                          Feedback* feedback = nullptr);
 
 // Fake quantization as AWQ's search uses it: INT via awq_find_params per (row, group), MX via

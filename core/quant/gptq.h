@@ -43,8 +43,8 @@ struct GptqOptions {
 };
 
 struct GptqResult {
-    torch::Tensor weight;        // dequantized Q [rows, cols], original column order
-    torch::Tensor losses;        // [rows, cols] per-weight loss (halved as the reference), original order
+    torch::Tensor weight;  // dequantized Q [rows, cols], original column order
+    torch::Tensor losses;  // [rows, cols] per-weight loss (halved as the reference), original order
     torch::Tensor column_error;  // [cols] losses summed over rows, original order
     torch::Tensor perm;          // [cols] int64 processing order (act-order), undefined otherwise
     torch::Tensor g_idx;         // [cols] int32 group index of each original column (INT groups)

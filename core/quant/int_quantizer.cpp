@@ -9,7 +9,8 @@ namespace {
 
 void check_bits(int bits)
 {
-    if (bits < 1 || bits > 16) throw QsError("integer quantizer: bits must be 1..16, got " + std::to_string(bits));
+    if (bits < 1 || bits > 16)
+        throw QsError("integer quantizer: bits must be 1..16, got " + std::to_string(bits));
 }
 
 // scale/zero from a per-row range [xmin, xmax] that already holds 0.
@@ -93,14 +94,18 @@ torch::Tensor int_quantize(const torch::Tensor& x, const IntQuantParams& p)
     return torch::clamp(torch::round(x / p.scale) + p.zero, 0, p.maxq());
 }
 
-torch::Tensor int_dequantize(const torch::Tensor& q, const IntQuantParams& p) { return p.scale * (q - p.zero); }
+torch::Tensor int_dequantize(const torch::Tensor& q, const IntQuantParams& p)
+{
+    return p.scale * (q - p.zero);
+}
 
 torch::Tensor int_quantize_dequantize(const torch::Tensor& x, const IntQuantParams& p)
 {
     return int_dequantize(int_quantize(x, p), p);
 }
 
-torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool symmetric, int group_size, bool mse)
+torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
+                                       int group_size, bool mse)
 {
     auto x = w.to(torch::kFloat32);
     const auto cols = x.size(1);
@@ -109,7 +114,8 @@ torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool sy
     auto out = torch::empty_like(x);
     for (std::int64_t c0 = 0; c0 < cols; c0 += group_size) {
         auto g = x.slice(1, c0, std::min(cols, c0 + group_size));
-        out.slice(1, c0, c0 + g.size(1)).copy_(int_quantize_dequantize(g, int_find_params(g, bits, symmetric, mse)));
+        out.slice(1, c0, c0 + g.size(1))
+            .copy_(int_quantize_dequantize(g, int_find_params(g, bits, symmetric, mse)));
     }
     return out;
 }

@@ -134,9 +134,40 @@ void install_activation_quantization(LayerWeights& weights, const QuantFormat& f
         weights.set_input_transform({});
         return;
     }
-    weights.set_input_transform([format](const std::string&, const torch::Tensor& x) {
-        return fake_quantize_activation(x, format);
-    });
+    // Static ranges travel as "<module>.input_scale" tensors of the layer.
+    const std::string suffix = ".input_scale";
+    std::map<std::string, torch::Tensor> static_scales;
+    for (const auto& [name, tensor] : weights.all()) {
+        if (name.size() > suffix.size() &&
+            name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0)
+            static_scales[name.substr(0, name.size() - suffix.size())] = tensor;
+    }
+    weights.set_input_transform(
+        [format, static_scales](const std::string& module, const torch::Tensor& x) {
+            auto it = static_scales.find(module);
+            return fake_quantize_activation(
+                x, format, it == static_scales.end() ? torch::Tensor() : it->second);
+        });
+}
+
+void calibrate_static_activation_scales(const ModelConfig& config, const QuantFormat& format,
+                                        LayerWeights& weights, const torch::Tensor& inputs,
+                                        const LayerContext& context)
+{
+    // MinMax observer: absmax over every calibration token of each linear's input.
+    std::map<std::string, torch::Tensor> absmax;
+    run_layer(config, weights, inputs, context,
+              [&](const std::string& module, const torch::Tensor& x) {
+                  auto m = x.abs().max();
+                  auto& slot = absmax[module];
+                  slot = slot.defined() ? torch::maximum(slot, m) : m;
+              });
+    const double levels = format.kind == FormatKind::Int
+                              ? double((1 << (format.bits - 1)) - 1)
+                              : (format.fp8 == Fp8Variant::E4M3 ? 448.0 : 57344.0);
+    for (const auto& [module, m] : absmax)
+        weights.set(module + ".input_scale",
+                    (m.clamp_min(1e-5) / levels).reshape({1}).to(torch::kFloat32));
 }
 
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
@@ -183,6 +214,8 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
     }
     if (!quantized && recipe.weights.kind != FormatKind::None)
         quantize_rtn(recipe, weights, linears, report_out);
+    if (recipe.static_activations)
+        calibrate_static_activation_scales(config, recipe.activations, weights, inputs, context);
     install_activation_quantization(weights, recipe.activations);
     return report_out;
 }

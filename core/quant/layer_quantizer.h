@@ -52,7 +52,14 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
                                 LayerWeights& weights, const torch::Tensor& inputs,
                                 const LayerContext& context, Feedback* feedback = nullptr);
 
-// Installs fake quantization of every linear's input (no-op for FormatKind::None).
+// Installs fake quantization of every linear's input (FormatKind::None removes it); a linear
+// with a "<module>.input_scale" tensor uses that static scale, the others dynamic ranges.
 void install_activation_quantization(LayerWeights& weights, const QuantFormat& format);
+
+// Static per-tensor activation scales (MinMax over the calibration inputs, step = absmax / qmax)
+// stored in the layer as "<module>.input_scale" [1].
+void calibrate_static_activation_scales(const ModelConfig& config, const QuantFormat& format,
+                                        LayerWeights& weights, const torch::Tensor& inputs,
+                                        const LayerContext& context);
 
 }  // namespace qs

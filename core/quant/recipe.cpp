@@ -60,7 +60,8 @@ bool Recipe::uses(Method method) const
 
 bool Recipe::needs_calibration() const
 {
-    return uses(Method::Gptq) || uses(Method::Awq) || uses(Method::SmoothQuant);
+    return uses(Method::Gptq) || uses(Method::Awq) || uses(Method::SmoothQuant) ||
+           static_activations;
 }
 
 std::vector<std::string> Recipe::warnings() const
@@ -88,8 +89,8 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
     }
     if (!root.IsMap()) fail_file(source, "a recipe is a YAML mapping");
     check_keys(root,
-               {"name", "methods", "weights", "activations", "calibration", "gptq", "awq",
-                "smoothquant", "layers"},
+               {"name", "methods", "weights", "activations", "activation_ranges", "calibration",
+                "gptq", "awq", "smoothquant", "layers"},
                "the recipe", source);
     Recipe r;
     try {
@@ -108,6 +109,13 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
         r.weights = QuantFormat::parse(root["weights"].as<std::string>());
         if (root["activations"])
             r.activations = QuantFormat::parse(root["activations"].as<std::string>());
+        if (root["activation_ranges"]) {
+            const auto ranges = root["activation_ranges"].as<std::string>();
+            if (ranges != "static" && ranges != "dynamic")
+                fail_file(source,
+                          "activation_ranges must be static or dynamic, not '" + ranges + "'");
+            r.static_activations = ranges == "static";
+        }
         if (const auto& c = root["calibration"]) {
             check_keys(c, {"dataset", "samples", "seqlen", "seed"}, "calibration", source);
             read(c, "dataset", r.calibration.dataset);
@@ -154,6 +162,11 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
     if (r.smoothquant.alpha < 0 || r.smoothquant.alpha > 1)
         fail_file(source, "smoothquant alpha must be in [0, 1]");
     if (r.awq.grid < 1) fail_file(source, "awq grid must be >= 1");
+    if (r.static_activations && r.activations.kind != FormatKind::Int &&
+        r.activations.kind != FormatKind::Fp8)
+        fail_file(source,
+                  "static activation ranges need an INT or FP8 activation format (MX scales come "
+                  "from the data)");
     if (r.weights.kind == FormatKind::None && (r.uses(Method::Gptq) || r.uses(Method::Awq)))
         fail_file(source, "gptq and awq need a quantized weight format");
     if (r.name.empty()) {

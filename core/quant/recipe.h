@@ -5,6 +5,7 @@
 //   methods: [awq, gptq]          # applied in this order; rtn when no gptq is listed
 //   weights: int4-g32-asym        # core/quant/quant_format.h names
 //   activations: mxint8-128       # optional: fake-quantize every linear's input
+//   activation_ranges: dynamic    # or static: per-tensor MinMax ranges calibrated once (INT, FP8)
 //   calibration: {dataset: ../shared/data/wikitext-2/valid.txt, samples: 128, seqlen: 512, seed: 0}
 //   gptq: {blocksize: 128, percdamp: 0.01, act_order: false, static_groups: false,
 //          true_sequential: true, mx_micro_block: 0}
@@ -61,6 +62,9 @@ struct Recipe {
     std::vector<Method> methods;
     QuantFormat weights;
     QuantFormat activations;  // kind None: weights only
+    // Static activation ranges: one scale per linear input from the calibration MinMax
+    // (stored as "<module>.input_scale"); dynamic: computed from every token at run time.
+    bool static_activations = false;
     CalibrationSettings calibration;
     GptqSettings gptq;
     AwqSettings awq;

@@ -1,11 +1,13 @@
 // Layer-wise quantization of stories260K end to end: output checkpoint layout, numbers that must
 // move the right way (GPTQ beats RTN, SmoothQuant alone preserves the function), cancellation
 // and refusal to overwrite.
+#include <cmath>
 #include <filesystem>
 #include <set>
 
 #include "core/eval/dataset_text.h"
 #include "core/eval/perplexity.h"
+#include "core/quant/calibration.h"
 #include "core/quant/quantize_model.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -103,6 +105,66 @@ TEST(QuantizeModel, ActivationFormatTravelsWithTheCheckpoint)
     auto a4 = CausalLM::open(tmp.file("a4"));
     EXPECT_EQ(a4->activation_format().kind, FormatKind::Int);
     EXPECT_GT((story_logits(*a4) - story_logits(*model)).abs().max().item<double>(), 1e-3);
+}
+
+TEST(QuantizeModel, DataFreeCalibrationUsesTheModelsOwnText)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    CalibrationSettings settings;
+    settings.samples = 4;
+    settings.seqlen = 24;
+    settings.seed = 3;
+    auto windows = calibration_windows(*model, settings);
+    ASSERT_EQ(windows.sizes(), (std::vector<std::int64_t>{4, 24}));
+    EXPECT_TRUE((windows.select(1, 0) == model->tokenizer().bos_id()).all().item<bool>());
+    EXPECT_TRUE(torch::equal(windows, calibration_windows(*model, settings)))
+        << "same seed, same text";
+    // Generated text should read like the model's stories: mostly tokens of real words.
+    std::cout << "generated: "
+              << model->tokenizer().decode({windows[0].data_ptr<std::int64_t>(),
+                                            windows[0].data_ptr<std::int64_t>() + 24})
+              << "\n";
+    auto r = quantize_model(
+        *model,
+        Recipe::from_yaml(
+            "methods: [gptq]\nweights: int4-g32-asym\ncalibration: {samples: 4, seqlen: 24}\n"),
+        tmp.file("df"));
+    EXPECT_EQ(r.layers.size(), 5u);
+    EXPECT_TRUE(std::isfinite(wiki_ppl(*CausalLM::open(tmp.file("df")), 4)));
+}
+
+TEST(QuantizeModel, StaticActivationRangesAreCalibratedAndStored)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    quantize_model(
+        *model,
+        recipe(
+            "methods: [smoothquant, rtn]\nweights: int8-channel-sym\nactivations: int8-tensor-sym\n"
+            "activation_ranges: static\n"),
+        tmp.file("static"));
+    quantize_model(*model,
+                   recipe("methods: [smoothquant, rtn]\nweights: int8-channel-sym\nactivations: "
+                          "int8-tensor-sym\n"),
+                   tmp.file("dynamic"));
+    auto stat = CausalLM::open(tmp.file("static"));
+    auto layer = stat->load_layer(1);
+    ASSERT_TRUE(layer.has("self_attn.q_proj.input_scale"));
+    ASSERT_TRUE(layer.has("mlp.down_proj.input_scale"));
+    // The stored step is the calibration absmax of the (smoothed) input over 127.
+    EXPECT_GT(layer.get("mlp.down_proj.input_scale").item<double>(), 0.0);
+    auto dyn = CausalLM::open(tmp.file("dynamic"));
+    EXPECT_FALSE(dyn->load_layer(1).has("self_attn.q_proj.input_scale"));
+    const auto fp = story_logits(*model), s = story_logits(*stat), d = story_logits(*dyn);
+    EXPECT_FALSE(torch::equal(s, d)) << "static and dynamic ranges give identical logits";
+    // W8A8 with per-tensor static ranges keeps the model's next-token choices.
+    const double agree = (s.argmax(-1) == fp.argmax(-1)).to(torch::kFloat64).mean().item<double>();
+    std::cout << "static W8A8: argmax agreement with FP " << agree << ", max |dlogit| "
+              << (s - fp).abs().max().item<double>() << "\n";
+    EXPECT_GE(agree, 0.9);
 }
 
 TEST(QuantizeModel, CancelLeavesNothingBehind)
