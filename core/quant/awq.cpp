@@ -1,6 +1,18 @@
 // AWQ on one decoder layer, in the order of llm-awq run_awq: capture every linear's input once
 // from the full-precision layer, search and fold the scales group by group (dividing the cached
 // inputs by the applied scales, as apply_scale does), then search and apply the clipping.
+//
+// Differences from the reference, none of which changes what is computed on small inputs:
+// - The reference searches every group, then applies all scales; here each group is folded
+//   right after its search. No group's search reads a weight or an input that an earlier group
+//   changed (q,k,v / o / gate,up / down touch disjoint inspected weights), so the result is the
+//   same and the report can be built as we go.
+// - Linears reading one tensor (q, k, v; gate, up) share one cached input instead of copies.
+// - Inputs larger than kMaxCachedValues floats keep an evenly spaced subset of whole sequences
+//   for the loss and the clip search; mean |x| is still accumulated over every token.
+// - The clip search uses settings.grid (the reference fixes 20 for both searches), skips formats
+//   without a per-row range (per-tensor INT or FP8) and reports no clip for them.
+// - INT's `mse` range search is not used: AWQ's pseudo-quantizer has none.
 #include "core/quant/awq.h"
 
 #include <algorithm>

@@ -185,7 +185,8 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
     result.damping = factor.damping;
     result.damp_retries = factor.retries;
 
-    BlockState state{w, factor.hinv, torch::zeros_like(w), torch::zeros_like(w),
+    auto transposed = torch::zeros({w.size(1), w.size(0)}, w.options());
+    BlockState state{w, factor.hinv, transposed, torch::zeros_like(transposed),
                      is_int ? &groups : nullptr};
     MicroQuantizer micro_quantize;
     if (solver == BlockSolver::MicroBlock) {
@@ -206,36 +207,37 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
     for (std::int64_t i1 = 0; i1 < cols; i1 += options.blocksize) {
         report(feedback, double(i1) / double(cols), "GPTQ: columns");
         const auto i2 = std::min(cols, i1 + options.blocksize);
-        torch::Tensor err1;
+        torch::Tensor err1_t;
         switch (solver) {
             case BlockSolver::Fast:
-                err1 = solve_block_int_fast(state, i1, i2);
+                err1_t = solve_block_int_fast(state, i1, i2);
                 break;
             case BlockSolver::Reference:
-                err1 = solve_block_int_reference(state, i1, i2);
+                err1_t = solve_block_int_reference(state, i1, i2);
                 break;
             case BlockSolver::MicroBlock:
-                err1 = solve_block_micro(state, i1, i2, micro_block, micro_quantize);
+                err1_t = solve_block_micro(state, i1, i2, micro_block, micro_quantize);
                 break;
         }
         if (i2 == cols) break;
         auto rest = state.w.slice(1, i2);
         auto hinv_rest = state.hinv.slice(0, i1, i2).slice(1, i2);
         if (solver == BlockSolver::Reference)
-            rest.sub_(err1.matmul(hinv_rest));
+            rest.sub_(err1_t.t().matmul(hinv_rest));
         else
-            rest.addmm_(err1, hinv_rest, /*beta=*/1, /*alpha=*/-1);  // BLAS, in place
+            rest.addmm_(err1_t.t(), hinv_rest, /*beta=*/1, /*alpha=*/-1);  // BLAS, in place
     }
     if (feedback) feedback->set_progress(1.0, "GPTQ: done");
 
-    auto q = state.q;
-    auto losses = state.losses;
+    auto q_t = state.q_t;
+    auto losses_t = state.losses_t;
     if (result.perm.defined()) {
         auto invperm = torch::argsort(result.perm);
-        q = q.index_select(1, invperm);
-        losses = losses.index_select(1, invperm);
+        q_t = q_t.index_select(0, invperm);
+        losses_t = losses_t.index_select(0, invperm);
     }
-    result.weight = q;
+    result.weight = q_t.t().contiguous();
+    auto losses = losses_t.t().contiguous();
     result.losses = losses;
     result.column_error = losses.sum(0);
     result.total_error = losses.sum(torch::kFloat64).item<double>();

@@ -12,7 +12,7 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <cmath>
+#include <cstring>
 #include <vector>
 
 #include "core/quant/gptq_internal.h"
@@ -27,29 +27,20 @@
 namespace qs::gptq_detail {
 namespace {
 
-// Rows processed together, one per SIMD lane (two AVX2 registers).
-constexpr int kLanes = 16;
+// Rows processed together, one per SIMD lane: kVectors GCC/Clang vectors of kWidth floats
+// (one AVX2 register each; two SSE2 ones on the default target). Two independent vectors per
+// column hide the latency of the quantize-then-update chain.
+constexpr int kWidth = 8;
+constexpr int kVectors = 2;
+constexpr int kLanes = kWidth * kVectors;
+using Vec = float __attribute__((vector_size(kWidth * sizeof(float))));
+using Bits = std::int32_t __attribute__((vector_size(kWidth * sizeof(float))));
 // Row groups per parallel task.
 constexpr std::int64_t kGroupGrain = 2;
 // Floats from 2^23 on are integers; below it, adding and subtracting 2^23 rounds to an integer
 // in the default round-to-nearest-even mode.
 constexpr float kRoundMagic = 8388608.0f;
-
-// torch.round (half to even) in plain arithmetic, so that it vectorises without SSE4.1.
-inline float round_half_even(float x)
-{
-    const float ax = std::fabs(x);
-    return ax < kRoundMagic ? std::copysign((ax + kRoundMagic) - kRoundMagic, x) : x;
-}
-
-// quant.py quantize(): clamp(round(x / scale) + zero, 0, maxq), then scale * (q - zero).
-// NaN propagates as in torch.clamp.
-inline float int_quantize_dequantize_scalar(float x, float scale, float zero, float maxq)
-{
-    float q = round_half_even(x / scale) + zero;
-    q = q < 0.0f ? 0.0f : (q > maxq ? maxq : q);
-    return scale * (q - zero);
-}
+constexpr std::int32_t kSignBit = std::int32_t(0x80000000u);
 
 struct BlockKernelArgs {
     const float* w;      // [rows, cols] block-start weights
@@ -57,73 +48,80 @@ struct BlockKernelArgs {
     const float* scale;  // [rows, n_groups]
     const float* zero;
     const std::int64_t* group_of;  // [cols]
-    float* q;                      // [rows, cols]
-    float* loss;                   // [rows, cols]
-    float* err;                    // [rows, count]
+    float* q_t;                    // [cols, rows]
+    float* losses_t;               // [cols, rows]
+    float* err_t;                  // [count, rows]
     std::int64_t rows, cols, n_groups, i1, count;
     float maxq;
 };
 
-// w[l] -= e[l] * h over the lanes: the reference's W1[:, i:] -= err1 * Hinv1[i, i:], one column.
-inline void subtract_scaled(float* __restrict w, const float* __restrict e, float h)
-{
-    for (int l = 0; l < kLanes; ++l)
-        w[l] -= e[l] * h;
-}
-
-// Rows r0 .. r0 + lanes - 1 (lanes <= kLanes) through columns i1 .. i1 + count - 1. `work`
-// holds 4 * count * kLanes floats: per column, the kLanes rows side by side.
+// Rows r0 .. r0 + lanes - 1 (lanes <= kLanes) through columns i1 .. i1 + count - 1, with W1 in
+// `wb`: count * kVectors vectors, per column the rows side by side.
 QS_GPTQ_KERNEL_CLONES
-void solve_row_group(const BlockKernelArgs& a, std::int64_t r0, int lanes, float* work)
+void solve_row_group(const BlockKernelArgs& a, std::int64_t r0, int lanes, Vec* wb)
 {
     const auto count = a.count;
-    float* __restrict wb = work;  // running weights
-    float* __restrict qb = wb + count * kLanes;
-    float* __restrict lb = qb + count * kLanes;
-    float* __restrict eb = lb + count * kLanes;
-    std::fill_n(wb, count * kLanes, 0.0f);
+    // GCC and Clang let a vector alias its element type.
+    auto* wb_floats = reinterpret_cast<float*>(wb);
+    std::fill_n(wb_floats, count * kLanes, 0.0f);
     for (int l = 0; l < lanes; ++l) {
         const float* row = a.w + (r0 + l) * a.cols + a.i1;
         for (std::int64_t t = 0; t < count; ++t)
-            wb[t * kLanes + l] = row[t];
+            wb_floats[t * kLanes + l] = row[t];
     }
 
-    float scale[kLanes], zero[kLanes], err[kLanes];
     // Padding lanes quantize 0 with scale 1: finite and never stored.
-    std::fill_n(scale, kLanes, 1.0f);
-    std::fill_n(zero, kLanes, 0.0f);
+    Vec scale[kVectors], zero[kVectors], err[kVectors];
+    for (int v = 0; v < kVectors; ++v) {
+        scale[v] = Vec{} + 1.0f;
+        zero[v] = Vec{};
+    }
+    const Vec zeros = {};
+    const Vec top = zeros + a.maxq;
     for (std::int64_t i = 0; i < count; ++i) {
         const auto c = a.i1 + i;
         const auto g = a.group_of[c];
         for (int l = 0; l < lanes; ++l) {
-            scale[l] = a.scale[(r0 + l) * a.n_groups + g];
-            zero[l] = a.zero[(r0 + l) * a.n_groups + g];
+            scale[l / kWidth][l % kWidth] = a.scale[(r0 + l) * a.n_groups + g];
+            zero[l / kWidth][l % kWidth] = a.zero[(r0 + l) * a.n_groups + g];
         }
         const float d = a.hinv[c * a.cols + c];
-        const float d2 = d * d;
-        const float* wi = wb + i * kLanes;
-        for (int l = 0; l < kLanes; ++l) {
-            const float q = int_quantize_dequantize_scalar(wi[l], scale[l], zero[l], a.maxq);
-            const float diff = wi[l] - q;
-            qb[i * kLanes + l] = q;
-            lb[i * kLanes + l] = diff * diff / d2 / 2.0f;
-            err[l] = diff / d;
-            eb[i * kLanes + l] = err[l];
+        for (int v = 0; v < kVectors; ++v) {
+            const Vec w = wb[i * kVectors + v];
+            // quant.py quantize(): clamp(round(w / scale) + zero, 0, maxq), scale * (q - zero).
+            // round: torch.round (half to even) in plain arithmetic, keeping the sign as
+            // nearbyint does (-0.4 -> -0.0); NaN propagates as in torch.clamp.
+            const Vec x = w / scale[v];
+            const Bits x_bits = __builtin_bit_cast(Bits, x);
+            const Vec ax = __builtin_bit_cast(Vec, x_bits & ~kSignBit);
+            const Vec rounded_abs = (ax + kRoundMagic) - kRoundMagic;
+            const Vec rounded = __builtin_bit_cast(
+                Vec, __builtin_bit_cast(Bits, rounded_abs) | (x_bits & kSignBit));
+            Vec code = (ax < kRoundMagic ? rounded : x) + zero[v];
+            code = code < zeros ? zeros : (code > top ? top : code);
+            const Vec q = scale[v] * (code - zero[v]);
+            const Vec diff = w - q;
+            err[v] = diff / d;
+            const Vec loss = diff * diff / (d * d) / 2.0f;
+            const auto row0 = r0 + v * kWidth;
+            const int n = std::clamp(lanes - v * kWidth, 0, kWidth);
+            if (n == kWidth) {
+                std::memcpy(a.q_t + c * a.rows + row0, &q, sizeof(Vec));
+                std::memcpy(a.losses_t + c * a.rows + row0, &loss, sizeof(Vec));
+                std::memcpy(a.err_t + i * a.rows + row0, &err[v], sizeof(Vec));
+            } else {
+                for (int l = 0; l < n; ++l) {
+                    a.q_t[c * a.rows + row0 + l] = q[l];
+                    a.losses_t[c * a.rows + row0 + l] = loss[l];
+                    a.err_t[i * a.rows + row0 + l] = err[v][l];
+                }
+            }
         }
+        // The reference's W1[:, i:] -= err1 * Hinv1[i, i:] (column i itself is done with).
         const float* h = a.hinv + c * a.cols + a.i1;
         for (auto t = i + 1; t < count; ++t)
-            subtract_scaled(wb + t * kLanes, err, h[t]);
-    }
-    for (int l = 0; l < lanes; ++l) {
-        const auto r = r0 + l;
-        float* q_row = a.q + r * a.cols + a.i1;
-        float* loss_row = a.loss + r * a.cols + a.i1;
-        float* err_row = a.err + r * count;
-        for (std::int64_t t = 0; t < count; ++t) {
-            q_row[t] = qb[t * kLanes + l];
-            loss_row[t] = lb[t * kLanes + l];
-            err_row[t] = eb[t * kLanes + l];
-        }
+            for (int v = 0; v < kVectors; ++v)
+                wb[t * kVectors + v] -= err[v] * h[t];
     }
 }
 
@@ -176,9 +174,9 @@ torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std:
         w1.slice(1, i).sub_(err.unsqueeze(1).matmul(hinv1.select(0, i).slice(0, i).unsqueeze(0)));
         err1.select(1, i).copy_(err);
     }
-    state.q.slice(1, i1, i2).copy_(q1);
-    state.losses.slice(1, i1, i2).copy_(losses1 / 2);
-    return err1;
+    state.q_t.slice(0, i1, i2).copy_(q1.t());
+    state.losses_t.slice(0, i1, i2).copy_((losses1 / 2).t());
+    return err1.t().contiguous();
 }
 
 torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int64_t i2)
@@ -189,7 +187,7 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
         if (groups.starts_group(c)) groups.refresh(state.w, c);
 
     const auto rows = state.w.size(0);
-    auto err1 = torch::empty({rows, i2 - i1}, state.w.options());
+    auto err1_t = torch::empty({i2 - i1, rows}, state.w.options());
     auto scales = groups.scales.contiguous();
     auto zeros = groups.zeros.contiguous();
     BlockKernelArgs args{state.w.data_ptr<float>(),
@@ -197,9 +195,9 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
                          scales.data_ptr<float>(),
                          zeros.data_ptr<float>(),
                          groups.group_of.data(),
-                         state.q.data_ptr<float>(),
-                         state.losses.data_ptr<float>(),
-                         err1.data_ptr<float>(),
+                         state.q_t.data_ptr<float>(),
+                         state.losses_t.data_ptr<float>(),
+                         err1_t.data_ptr<float>(),
                          rows,
                          state.w.size(1),
                          scales.size(1),
@@ -208,14 +206,14 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
                          static_cast<float>((1 << groups.bits) - 1)};
     const auto n_row_groups = (rows + kLanes - 1) / kLanes;
     at::parallel_for(0, n_row_groups, kGroupGrain, [&](std::int64_t g0, std::int64_t g1) {
-        std::vector<float> work(static_cast<std::size_t>(4 * args.count * kLanes));
+        std::vector<Vec> work(static_cast<std::size_t>(args.count * kVectors));
         for (auto g = g0; g < g1; ++g) {
             const auto r0 = g * kLanes;
             solve_row_group(args, r0, static_cast<int>(std::min<std::int64_t>(kLanes, rows - r0)),
                             work.data());
         }
     });
-    return err1;
+    return err1_t;
 }
 
 }  // namespace qs::gptq_detail

@@ -68,17 +68,19 @@ struct IntGroups {
 };
 
 // The working state of one run. w holds the weights as the reference's W: error-updated up to
-// the start of the current block (the lazy update runs after each block).
+// the start of the current block (the lazy update runs after each block). The outputs are kept
+// transposed, [cols, rows], so that the row-vectorised solver stores whole vectors; the caller
+// transposes them back once at the end.
 struct BlockState {
     torch::Tensor w;              // [rows, cols] float32, contiguous
     torch::Tensor hinv;           // [cols, cols] upper Cholesky factor of the damped H^-1
-    torch::Tensor q;              // [rows, cols] dequantized result
-    torch::Tensor losses;         // [rows, cols] per-weight losses, already halved
+    torch::Tensor q_t;            // [cols, rows] dequantized result
+    torch::Tensor losses_t;       // [cols, rows] per-weight losses, already halved
     IntGroups* groups = nullptr;  // INT runs only
 };
 
-// Each solver quantizes columns [i1, i2) into q/losses and returns Err1 [rows, i2 - i1], the
-// scaled errors that the caller's lazy update W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:] consumes.
+// Each solver quantizes columns [i1, i2) into q_t/losses_t and returns Err1^T [i2 - i1, rows],
+// the scaled errors that the caller's lazy update W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:] consumes.
 torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std::int64_t i2);
 torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int64_t i2);
 

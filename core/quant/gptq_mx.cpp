@@ -22,19 +22,19 @@ torch::Tensor solve_block_micro(BlockState& state, std::int64_t i1, std::int64_t
                                 std::int64_t micro_block, const MicroQuantizer& quantize)
 {
     auto w1 = state.w.slice(1, i1, i2).clone();
-    auto err1 = torch::empty_like(w1);
+    auto err1_t = torch::empty({i2 - i1, w1.size(0)}, w1.options());
     for (auto j = i1; j < i2; j += micro_block) {
         const auto k = std::min(j + micro_block, i2);
         auto wj = w1.slice(1, j - i1, k - i1);
         auto qj = quantize(wj);
         auto u = state.hinv.slice(0, j, k).slice(1, j, k);
         auto e = torch::linalg_solve_triangular(u, wj - qj, /*upper=*/true, /*left=*/false);
-        state.q.slice(1, j, k).copy_(qj);
-        state.losses.slice(1, j, k).copy_(e.square() / 2);
-        err1.slice(1, j - i1, k - i1).copy_(e);
+        state.q_t.slice(0, j, k).copy_(qj.t());
+        state.losses_t.slice(0, j, k).copy_(e.square().t() / 2);
+        err1_t.slice(0, j - i1, k - i1).copy_(e.t());
         if (k < i2) w1.slice(1, k - i1).sub_(e.matmul(state.hinv.slice(0, j, k).slice(1, k, i2)));
     }
-    return err1;
+    return err1_t;
 }
 
 MicroQuantizer mx_micro_quantizer(const QuantFormat& format)

@@ -1,7 +1,8 @@
-// AWQ on synthetic decoder layers built in memory (Llama with and without GQA, pre- and post-LN
-// OPT): the folded scales keep the full-precision function, AWQ beats plain round-to-nearest on
-// inputs with planted outlier channels (INT and MX), the clip never hurts a linear's output on
-// the calibration input and matches a direct transcription of auto_clip_layer, and the AWQ
+// AWQ on synthetic decoder layers built in memory (Llama with and without GQA,
+// pre- and post-LN OPT): the folded scales keep the full-precision function,
+// AWQ beats plain round-to-nearest on inputs with planted outlier channels (INT
+// and MX), the clip never hurts a linear's output on the calibration input and
+// matches a direct transcription of auto_clip_layer, and the AWQ
 // pseudo-quantizer matches hand-computed values.
 #include <algorithm>
 #include <cmath>
@@ -103,7 +104,8 @@ LayerWeights make_layer(const ModelConfig& c, std::uint64_t seed)
     return w;
 }
 
-// Hidden states [kSamples, kLength, hidden]; with outliers, a few channels are 50x larger.
+// Hidden states [kSamples, kLength, hidden]; with outliers, a few channels are
+// 50x larger.
 torch::Tensor layer_inputs(std::uint64_t seed, bool outliers)
 {
     torch::manual_seed(seed);
@@ -117,12 +119,20 @@ torch::Tensor layer_inputs(std::uint64_t seed, bool outliers)
 std::vector<std::string> linears_of(const ModelConfig& c)
 {
     if (c.arch == Architecture::Opt)
-        return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj", "fc1", "fc2"};
+        return {"self_attn.q_proj",
+                "self_attn.k_proj",
+                "self_attn.v_proj",
+                "self_attn.out_proj",
+                "fc1",
+                "fc2"};
     return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
             "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
 }
 
-LayerWeights copy_of(const LayerWeights& w) { return awq_detail::plain_copy(w); }
+LayerWeights copy_of(const LayerWeights& w)
+{
+    return awq_detail::plain_copy(w);
+}
 
 torch::Tensor forward(const ModelConfig& c, const LayerWeights& w, const torch::Tensor& x)
 {
@@ -136,7 +146,10 @@ void quantize_all(const ModelConfig& c, LayerWeights& w, const QuantFormat& f)
         w.set(linear + ".weight", awq_fake_quantize(w.get(linear + ".weight"), f));
 }
 
-double mse(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).pow(2).mean().item<double>(); }
+double mse(const torch::Tensor& a, const torch::Tensor& b)
+{
+    return (a - b).pow(2).mean().item<double>();
+}
 
 QuantFormat int_format(int bits, int group_size)
 {
@@ -174,9 +187,11 @@ std::string ratios_of(const AwqLayerReport& r)
     return out.str();
 }
 
-// Layer-output MSE against the full-precision layer on held-out inputs with the same outlier
-// channels: (AWQ then AWQ pseudo-quantization, plain pseudo-quantization).
-std::pair<double, double> awq_vs_rtn(const ModelConfig& c, const QuantFormat& f, const AwqSettings& settings)
+// Layer-output MSE against the full-precision layer on held-out inputs with the
+// same outlier channels: (AWQ then AWQ pseudo-quantization, plain
+// pseudo-quantization).
+std::pair<double, double> awq_vs_rtn(const ModelConfig& c, const QuantFormat& f,
+                                     const AwqSettings& settings)
 {
     const auto fp = make_layer(c, 11);
     const auto calibration = layer_inputs(1, true), held_out = layer_inputs(2, true);
@@ -194,19 +209,24 @@ std::pair<double, double> awq_vs_rtn(const ModelConfig& c, const QuantFormat& f,
 
 TEST(AwqFakeQuantize, IntAsymMatchesHandComputedPseudoQuantizeTensor)
 {
-    // int3, groups of 4: group 1 range [-0.7, 1.4] -> scale 0.3, zero round(0.7 / 0.3) = 2;
-    // group 2 range [0.3, 1.1] -> scale 0.8 / 7, zero clamp(-round(2.625), 0, 7) = 0, so the
-    // top of the range saturates at code 7 (0.8): AWQ's quantizer does not force 0 into range.
+    // int3, groups of 4: group 1 range [-0.7, 1.4] -> scale 0.3, zero round(0.7 /
+    // 0.3) = 2; group 2 range [0.3, 1.1] -> scale 0.8 / 7, zero
+    // clamp(-round(2.625), 0, 7) = 0, so the top of the range saturates at code 7
+    // (0.8): AWQ's quantizer does not force 0 into range.
     auto w = torch::tensor({-0.7f, 0.0f, 0.3f, 1.4f, 0.3f, 0.5f, 0.7f, 1.1f}).reshape({1, 8});
     const float s2 = 0.8f / 7.0f;
-    auto expected = torch::tensor({-0.6f, 0.0f, 0.3f, 1.5f, 3 * s2, 4 * s2, 6 * s2, 7 * s2}).reshape({1, 8});
+    auto expected =
+        torch::tensor({-0.6f, 0.0f, 0.3f, 1.5f, 3 * s2, 4 * s2, 6 * s2, 7 * s2}).reshape({1, 8});
     auto q = awq_fake_quantize(w, int_format(3, 4));
     EXPECT_TRUE(torch::allclose(q, expected, 1e-5, 1e-6)) << q << "\nexpected\n" << expected;
 
-    // Whole row (per channel): range [-0.7, 1.4], scale 0.3, zero 2 for every element.
+    // Whole row (per channel): range [-0.7, 1.4], scale 0.3, zero 2 for every
+    // element.
     auto row = awq_fake_quantize(w, int_format(3, 0));
-    auto expected_row = torch::tensor({-0.6f, 0.0f, 0.3f, 1.5f, 0.3f, 0.6f, 0.6f, 1.2f}).reshape({1, 8});
-    EXPECT_TRUE(torch::allclose(row, expected_row, 1e-5, 1e-6)) << row << "\nexpected\n" << expected_row;
+    auto expected_row =
+        torch::tensor({-0.6f, 0.0f, 0.3f, 1.5f, 0.3f, 0.6f, 0.6f, 1.2f}).reshape({1, 8});
+    EXPECT_TRUE(torch::allclose(row, expected_row, 1e-5, 1e-6)) << row << "\nexpected\n"
+                                                                << expected_row;
 
     // Symmetric int4: scale absmax / 7 = 0.2, signed codes.
     auto f = int_format(4, 0);
@@ -222,8 +242,10 @@ TEST(AwqFakeQuantize, PartialLastGroupIsItsOwnGroup)
     auto w = torch::randn({5, 40});
     auto q = awq_fake_quantize(w, int_format(4, 32));
     auto head = w.narrow(1, 0, 32), tail = w.narrow(1, 32, 8);
-    EXPECT_TRUE(torch::equal(q.narrow(1, 0, 32), int_quantize_dequantize(head, awq_find_params(head, 4, false))));
-    EXPECT_TRUE(torch::equal(q.narrow(1, 32, 8), int_quantize_dequantize(tail, awq_find_params(tail, 4, false))));
+    EXPECT_TRUE(torch::equal(q.narrow(1, 0, 32),
+                             int_quantize_dequantize(head, awq_find_params(head, 4, false))));
+    EXPECT_TRUE(torch::equal(q.narrow(1, 32, 8),
+                             int_quantize_dequantize(tail, awq_find_params(tail, 4, false))));
 }
 
 TEST(AwqApply, ScalingPreservesTheFullPrecisionFunction)
@@ -232,23 +254,27 @@ TEST(AwqApply, ScalingPreservesTheFullPrecisionFunction)
         std::string name;
         ModelConfig config;
     };
-    for (const auto& [name, config] : {Case{"llama-mha", llama_config(4)}, Case{"llama-gqa", llama_config(2)},
-                                       Case{"opt-pre-ln", opt_config(true)}, Case{"opt-post-ln", opt_config(false)}}) {
+    for (const auto& [name, config] :
+         {Case{"llama-mha", llama_config(4)}, Case{"llama-gqa", llama_config(2)},
+          Case{"opt-pre-ln", opt_config(true)}, Case{"opt-post-ln", opt_config(false)}}) {
         SCOPED_TRACE(name);
         for (bool duo : {false, true}) {
             auto weights = make_layer(config, 7);
             const auto x = layer_inputs(1, true);
             const auto before = forward(config, weights, x);
-            auto report = awq_apply(config, weights, x, make_layer_context(config, kLength, torch::kCPU),
-                                    int_format(4, 0), settings_with(/*clip=*/false, duo));
+            auto report =
+                awq_apply(config, weights, x, make_layer_context(config, kLength, torch::kCPU),
+                          int_format(4, 0), settings_with(/*clip=*/false, duo));
             const auto after = forward(config, weights, x);
-            const double relative = (after - before).norm().item<double>() / before.norm().item<double>();
+            const double relative =
+                (after - before).norm().item<double>() / before.norm().item<double>();
             EXPECT_LT(relative, 1e-4) << "duo " << duo;
             EXPECT_TRUE(report.clip_max.empty());
             bool scaled = false;
             for (const auto& [group, ratio] : report.best_ratio)
                 scaled = scaled || ratio > 0;
-            printf("%s duo%d rel %g %s\n", name.c_str(), int(duo), relative, ratios_of(report).c_str()); EXPECT_TRUE(scaled) << "no group chose r > 0, the test checks nothing: " << ratios_of(report);
+            EXPECT_TRUE(scaled) << "no group chose r > 0, the test checks nothing: "
+                                << ratios_of(report);
         }
     }
 }
@@ -258,10 +284,11 @@ TEST(AwqApply, ReducesOutputErrorOfInt4AndInt3g32OnOutlierInputs)
     for (const auto& config : {llama_config(4), llama_config(2), opt_config(true)}) {
         for (const auto& format : {int_format(4, 0), int_format(3, 32)}) {
             for (bool duo : {false, true}) {
-                SCOPED_TRACE(config.model_type + " kv " + std::to_string(config.num_kv_heads) + " " + format.name() +
-                             (duo ? " duo" : ""));
-                const auto [awq, rtn] = awq_vs_rtn(config, format, settings_with(/*clip=*/true, duo));
-                EXPECT_LT(awq, rtn) << "AWQ " << awq << " vs RTN " << rtn; printf("%s %s duo%d awq %g rtn %g ratio %.3f\n", config.model_type.c_str(), format.name().c_str(), int(duo), awq, rtn, awq/rtn);
+                SCOPED_TRACE(config.model_type + " kv " + std::to_string(config.num_kv_heads) +
+                             " " + format.name() + (duo ? " duo" : ""));
+                const auto [awq, rtn] =
+                    awq_vs_rtn(config, format, settings_with(/*clip=*/true, duo));
+                EXPECT_LT(awq, 0.7 * rtn) << "AWQ " << awq << " vs RTN " << rtn;
             }
         }
     }
@@ -273,19 +300,20 @@ TEST(AwqApply, MxFormatRunsAndBeatsPlainMxRtn)
         SCOPED_TRACE(config.model_type);
         const auto [awq, rtn] = awq_vs_rtn(config, mxint4_32(), settings_with(/*clip=*/true));
         EXPECT_TRUE(std::isfinite(awq));
-        EXPECT_LT(awq, rtn); printf("MX %s awq %g rtn %g ratio %.3f\n", config.model_type.c_str(), awq, rtn, awq/rtn);
+        EXPECT_LT(awq, 0.7 * rtn) << "AWQ " << awq << " vs MX RTN " << rtn;
     }
 }
 
 TEST(AwqApply, GroupedQueryAttentionSkipsTheVToOGroup)
 {
-    const std::set<std::string> mha_groups = {"self_attn.q_proj", "self_attn.o_proj", "mlp.gate_proj",
-                                              "mlp.down_proj"};
+    const std::set<std::string> mha_groups = {"self_attn.q_proj", "self_attn.o_proj",
+                                              "mlp.gate_proj", "mlp.down_proj"};
     for (std::int64_t kv : {4, 2}) {
         const auto config = llama_config(kv);
         auto weights = make_layer(config, 5);
-        auto report = awq_apply(config, weights, layer_inputs(1, true), make_layer_context(config, kLength, torch::kCPU),
-                                int_format(4, 0), settings_with(/*clip=*/true));
+        auto report = awq_apply(config, weights, layer_inputs(1, true),
+                                make_layer_context(config, kLength, torch::kCPU), int_format(4, 0),
+                                settings_with(/*clip=*/true));
         std::set<std::string> groups;
         for (const auto& [group, ratio] : report.best_ratio)
             groups.insert(group);
@@ -296,7 +324,9 @@ TEST(AwqApply, GroupedQueryAttentionSkipsTheVToOGroup)
         EXPECT_EQ(report.scales.at("self_attn.q_proj").size(0), kHidden);
         // Clipped: everything but q and k, even under GQA.
         EXPECT_EQ(report.clip_max.size(), 5u);
-        EXPECT_EQ(report.clip_max.count("self_attn.q_proj") + report.clip_max.count("self_attn.k_proj"), 0u);
+        EXPECT_EQ(
+            report.clip_max.count("self_attn.q_proj") + report.clip_max.count("self_attn.k_proj"),
+            0u);
     }
 }
 
@@ -305,22 +335,25 @@ TEST(AwqApply, PostLnOptScalesOnlyFcToFcGroups)
     const auto config = opt_config(false);
     auto weights = make_layer(config, 5);
     const auto norm_before = weights.get("final_layer_norm.weight").clone();
-    auto report = awq_apply(config, weights, layer_inputs(1, true), make_layer_context(config, kLength, torch::kCPU),
-                            int_format(4, 0), settings_with(/*clip=*/false));
+    auto report = awq_apply(config, weights, layer_inputs(1, true),
+                            make_layer_context(config, kLength, torch::kCPU), int_format(4, 0),
+                            settings_with(/*clip=*/false));
     EXPECT_EQ(report.best_ratio.size(), 2u);
     EXPECT_EQ(report.best_ratio.count("self_attn.out_proj"), 1u);
     EXPECT_EQ(report.best_ratio.count("fc2"), 1u);
     EXPECT_TRUE(torch::equal(weights.get("final_layer_norm.weight"), norm_before));
 }
 
-// The clip minimises, per (row, group), the error of the group's partial products on the
-// calibration tokens; per channel that is exactly the linear's output error, with groups the
-// cross terms between groups are left out, so a small tolerance is allowed there.
+// The clip minimises, per (row, group), the error of the group's partial
+// products on the calibration tokens; per channel that is exactly the linear's
+// output error, with groups the cross terms between groups are left out, so a
+// small tolerance is allowed there.
 TEST(AwqApply, ClipNeverIncreasesPerLinearOutputError)
 {
     for (const auto& config : {llama_config(4), opt_config(true)}) {
-        for (const auto& [format, tolerance] : {std::pair{int_format(4, 0), 1e-5}, std::pair{int_format(3, 32), 0.02},
-                                                std::pair{mxint4_32(), 0.02}}) {
+        for (const auto& [format, tolerance] :
+             {std::pair{int_format(4, 0), 1e-5}, std::pair{int_format(3, 32), 0.02},
+              std::pair{mxint4_32(), 0.02}}) {
             SCOPED_TRACE(config.model_type + " " + format.name());
             const auto fp = make_layer(config, 9);
             const auto x = layer_inputs(1, true);
@@ -329,7 +362,8 @@ TEST(AwqApply, ClipNeverIncreasesPerLinearOutputError)
             awq_apply(config, unclipped, x, context, format, settings_with(false));
             auto report = awq_apply(config, clipped, x, context, format, settings_with(true));
 
-            std::map<std::string, torch::Tensor> inputs;  // each linear's input in the scaled FP layer
+            std::map<std::string, torch::Tensor>
+                inputs;  // each linear's input in the scaled FP layer
             unclipped.set_observer([&](const std::string& m, const torch::Tensor& in) {
                 inputs[m] = in.reshape({-1, in.size(-1)}).clone();
             });
@@ -340,18 +374,23 @@ TEST(AwqApply, ClipNeverIncreasesPerLinearOutputError)
                 const auto& w = unclipped.get(linear + ".weight");
                 const auto& in = inputs.at(linear);
                 const auto target = torch::matmul(in, w.t());
-                const double plain = mse(torch::matmul(in, awq_fake_quantize(w, format).t()), target);
+                const double plain =
+                    mse(torch::matmul(in, awq_fake_quantize(w, format).t()), target);
                 const double with_clip =
-                    mse(torch::matmul(in, awq_fake_quantize(clipped.get(linear + ".weight"), format).t()), target);
-                printf("%s %s clip %g plain %g ratio %.4f\n", format.name().c_str(), linear.c_str(), with_clip, plain, with_clip/plain); EXPECT_LE(with_clip, plain * (1 + tolerance)) << linear << ": clip " << with_clip << " vs " << plain;
+                    mse(torch::matmul(
+                            in, awq_fake_quantize(clipped.get(linear + ".weight"), format).t()),
+                        target);
+                EXPECT_LE(with_clip, plain * (1 + tolerance))
+                    << linear << ": clip " << with_clip << " vs " << plain;
             }
         }
     }
 }
 
-// Direct transcription of auto_clip_layer for one row batch: elementwise products summed over
-// the group, loops over rows and groups. search_clip must pick the same clip values (up to
-// near-ties that the other summation order may resolve differently).
+// Direct transcription of auto_clip_layer for one row batch: elementwise
+// products summed over the group, loops over rows and groups. search_clip must
+// pick the same clip values (up to near-ties that the other summation order may
+// resolve differently).
 TEST(AwqClip, MatchesElementwiseReference)
 {
     torch::manual_seed(4);
@@ -376,7 +415,8 @@ TEST(AwqClip, MatchesElementwiseReference)
             for (int i = 0; i < 10; ++i) {
                 auto max_val = float(amax) * (1 - i / 20.0);
                 auto cur = torch::clamp(wg, -max_val, max_val).reshape({1, group});
-                auto q = int_quantize_dequantize(cur, awq_find_params(cur, 4, false)).reshape({group});
+                auto q =
+                    int_quantize_dequantize(cur, awq_find_params(cur, 4, false)).reshape({group});
                 const double err = ((xg * q).sum(-1) - org_out).pow(2).mean().item<double>();
                 if (err < min_err) {
                     min_err = err;
@@ -386,7 +426,7 @@ TEST(AwqClip, MatchesElementwiseReference)
             if (std::abs(best[r][g].item<double>() - best_max) > 1e-5 * amax) ++mismatches;
         }
     }
-    printf("mismatches %ld\n", long(mismatches)); EXPECT_LE(mismatches, 1) << "of " << rows * cols / group << " (row, group) clip values";
+    EXPECT_LE(mismatches, 1) << "of " << rows * cols / group << " (row, group) clip values";
 
     // apply_clip clamps each (row, group) to its value.
     auto clipped = awq_detail::apply_clip(w, best, group);
@@ -404,7 +444,8 @@ TEST(AwqApply, ReportsProgressAndHonoursCancel)
         Feedback feedback;
         std::vector<double> fractions;
         feedback.set_listener([&](double f, const std::string&) { fractions.push_back(f); });
-        awq_apply(config, weights, layer_inputs(1, false), context, int_format(4, 0), settings_with(true), &feedback);
+        awq_apply(config, weights, layer_inputs(1, false), context, int_format(4, 0),
+                  settings_with(true), &feedback);
         ASSERT_GE(fractions.size(), 9u);  // capture, 4 groups, 5 clips, done
         EXPECT_DOUBLE_EQ(fractions.back(), 1.0);
         EXPECT_TRUE(std::is_sorted(fractions.begin(), fractions.end()));
@@ -413,8 +454,8 @@ TEST(AwqApply, ReportsProgressAndHonoursCancel)
     const auto q_before = weights.get("self_attn.q_proj.weight").clone();
     Feedback cancelled;
     cancelled.cancel();
-    EXPECT_THROW(awq_apply(config, weights, layer_inputs(1, false), context, int_format(4, 0), settings_with(true),
-                           &cancelled),
+    EXPECT_THROW(awq_apply(config, weights, layer_inputs(1, false), context, int_format(4, 0),
+                           settings_with(true), &cancelled),
                  CancelledError);
     EXPECT_TRUE(torch::equal(weights.get("self_attn.q_proj.weight"), q_before));
 }

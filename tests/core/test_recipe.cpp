@@ -96,5 +96,18 @@ TEST(Recipe, ErrorsNameTheSource)
     expect_error("weights: int4\nlayers: [1]\n", "layers");
 }
 
+TEST(Recipe, BundledRecipesParse)
+{
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(std::string(QS_SOURCE_DIR) + "/resources/recipes")) {
+        SCOPED_TRACE(entry.path().string());
+        const auto r = Recipe::load(entry.path().string());
+        EXPECT_FALSE(r.name.empty());
+        EXPECT_TRUE(r.warnings().empty());
+        ++count;
+    }
+    EXPECT_GE(count, 4);
+}
+
 }  // namespace
 }  // namespace qs
