@@ -23,8 +23,7 @@ CheckpointNames checkpoint_names(const ModelConfig& config, const TensorStore& s
     if (config.arch == Architecture::Llama) {
         n.base = "model.";
         n.final_norm = n.base + "norm";
-        n.linears = {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-                     "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
+        n.linears = decoder_linear_names(config);
         n.attn_norm = "input_layernorm";
         n.mlp_norm = "post_attention_layernorm";
     } else {
@@ -37,12 +36,7 @@ CheckpointNames checkpoint_names(const ModelConfig& config, const TensorStore& s
             n.project_in = n.base + "project_in.weight";
             n.project_out = n.base + "project_out.weight";
         }
-        n.linears = {"self_attn.q_proj",
-                     "self_attn.k_proj",
-                     "self_attn.v_proj",
-                     "self_attn.out_proj",
-                     "fc1",
-                     "fc2"};
+        n.linears = decoder_linear_names(config);
         n.attn_norm = "self_attn_layer_norm";
         n.mlp_norm = "final_layer_norm";
     }
@@ -59,6 +53,19 @@ CheckpointNames checkpoint_names(const ModelConfig& config, const TensorStore& s
         fail_file(store.location(),
                   "missing tensor 'lm_head.weight' (config.json has tie_word_embeddings false)");
     return n;
+}
+
+std::vector<std::string> decoder_linear_names(const ModelConfig& config)
+{
+    if (config.arch == Architecture::Opt)
+        return {"self_attn.q_proj",
+                "self_attn.k_proj",
+                "self_attn.v_proj",
+                "self_attn.out_proj",
+                "fc1",
+                "fc2"};
+    return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
+            "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
 }
 
 }  // namespace qs

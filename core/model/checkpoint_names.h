@@ -45,4 +45,7 @@ struct CheckpointNames {
 // decides the prefix) is absent, or when lm_head is neither stored nor tied.
 CheckpointNames checkpoint_names(const ModelConfig& config, const TensorStore& store);
 
+// Short names of a decoder layer's linears in forward order (what CheckpointNames::linears holds).
+std::vector<std::string> decoder_linear_names(const ModelConfig& config);
+
 }  // namespace qs

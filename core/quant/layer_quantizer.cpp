@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/model/checkpoint_names.h"
 #include "core/quant/awq.h"
 #include "core/quant/fake_quantize.h"
 #include "core/quant/gptq.h"
@@ -91,22 +92,9 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
 
 }  // namespace
 
-std::vector<std::string> layer_linear_names(const ModelConfig& config)
-{
-    if (config.arch == Architecture::Opt)
-        return {"self_attn.q_proj",
-                "self_attn.k_proj",
-                "self_attn.v_proj",
-                "self_attn.out_proj",
-                "fc1",
-                "fc2"};
-    return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-            "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-}
-
 std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential)
 {
-    if (config.arch == Architecture::Opt || !true_sequential) return {layer_linear_names(config)};
+    if (config.arch == Architecture::Opt || !true_sequential) return {decoder_linear_names(config)};
     return {{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"},
             {"self_attn.o_proj"},
             {"mlp.gate_proj", "mlp.up_proj"},
@@ -177,7 +165,7 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
     torch::NoGradGuard no_grad;
     LayerQuantReport report_out;
     report_out.layer = layer_index;
-    const auto linears = layer_linear_names(config);
+    const auto linears = decoder_linear_names(config);
     bool quantized = false;
     for (Method method : recipe.methods) {
         report(feedback, 0.0, "layer " + std::to_string(layer_index) + ": " + method_name(method));

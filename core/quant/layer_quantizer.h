@@ -36,8 +36,6 @@ struct LayerQuantReport {
     std::vector<std::string> notes;
 };
 
-// Short names of the linears of a decoder layer, in forward order.
-std::vector<std::string> layer_linear_names(const ModelConfig& config);
 // GPTQ stages (true-sequential for the Llama family when enabled, one stage otherwise).
 std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential);
 

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <torch/types.h>
 
+#include "core/model/checkpoint_names.h"
 #include "core/quant/awq.h"
 #include "core/quant/awq_search.h"
 #include "core/quant/int_quantizer.h"
@@ -116,19 +117,6 @@ torch::Tensor layer_inputs(std::uint64_t seed, bool outliers)
     return x;
 }
 
-std::vector<std::string> linears_of(const ModelConfig& c)
-{
-    if (c.arch == Architecture::Opt)
-        return {"self_attn.q_proj",
-                "self_attn.k_proj",
-                "self_attn.v_proj",
-                "self_attn.out_proj",
-                "fc1",
-                "fc2"};
-    return {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-            "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-}
-
 LayerWeights copy_of(const LayerWeights& w)
 {
     return awq_detail::plain_copy(w);
@@ -142,7 +130,7 @@ torch::Tensor forward(const ModelConfig& c, const LayerWeights& w, const torch::
 
 void quantize_all(const ModelConfig& c, LayerWeights& w, const QuantFormat& f)
 {
-    for (const auto& linear : linears_of(c))
+    for (const auto& linear : decoder_linear_names(c))
         w.set(linear + ".weight", awq_fake_quantize(w.get(linear + ".weight"), f));
 }
 
