@@ -1,7 +1,7 @@
 // gptq_quantize: the reference fasterquant (IST-DASLab/gptq gptq.py) around a pluggable in-block
-// solver (gptq_int_block.cpp, gptq_mx.cpp): validation, dead columns, INT parameters, act-order,
-// damping with retries and the upper Cholesky factor of H^-1, the block loop with the lazy
-// update, and the result in the original column order.
+// solver (gptq_int_block.cpp, gptq_mx.cpp) and inverse factor (gptq_factor.cpp): validation,
+// dead columns, act-order, INT parameters, damping with retries, the block loop with the lazy
+// update W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:], and the results in the original column order.
 #include "core/quant/gptq.h"
 
 #include <algorithm>
@@ -91,10 +91,12 @@ torch::Tensor act_order_permutation(const torch::Tensor& diag)
     return std::get<1>(torch::sort(diag, /*stable=*/true, /*dim=*/0, /*descending=*/true));
 }
 
-// INT parameters and the group of each processing column. `w` is in the original order (after
-// the dead-column fix); `perm` maps processing column -> original column (empty: identity).
+// INT parameters and the group of each processing column. `w` is in the processing order
+// (after the dead-column fix); perm maps processing column -> original column and invperm
+// back (both empty: identity).
 IntGroups make_int_groups(const torch::Tensor& w, const GptqOptions& options,
-                          const std::vector<std::int64_t>& perm)
+                          const std::vector<std::int64_t>& perm,
+                          const std::vector<std::int64_t>& invperm)
 {
     const QuantFormat& f = options.format;
     const auto rows = w.size(0), cols = w.size(1);
@@ -104,6 +106,9 @@ IntGroups make_int_groups(const torch::Tensor& w, const GptqOptions& options,
     groups.mse = f.mse;
     groups.group_of.assign(static_cast<std::size_t>(cols), 0);
     if (f.granularity == Granularity::Channel) {
+        // The reference computes these before the dead-column fix (find_params(W) comes first
+        // in fasterquant); we use the fixed W: a zeroed column only matters when it held a
+        // row's extreme, and then its value is not quantized anyway.
         auto params = int_find_params(w, f.bits, f.symmetric, f.mse);
         groups.scales = params.scale.contiguous();
         groups.zeros = params.zero.contiguous();
@@ -122,9 +127,17 @@ IntGroups make_int_groups(const torch::Tensor& w, const GptqOptions& options,
         groups.dynamic_group_size = size;
         return groups;
     }
+    // Static groups: contiguous in the original order, gathered in that order from w.
     for (std::int64_t g = 0; g < n_groups; ++g) {
-        auto params = int_find_params(w.slice(1, g * size, std::min(cols, (g + 1) * size)), f.bits,
-                                      f.symmetric, f.mse);
+        const auto begin = g * size, end = std::min(cols, (g + 1) * size);
+        torch::Tensor columns;
+        if (invperm.empty()) {
+            columns = w.slice(1, begin, end);
+        } else {
+            std::vector<std::int64_t> positions(invperm.begin() + begin, invperm.begin() + end);
+            columns = w.index_select(1, torch::tensor(positions, torch::kInt64).to(w.device()));
+        }
+        auto params = int_find_params(columns, f.bits, f.symmetric, f.mse);
         groups.scales.select(1, g).copy_(params.scale.squeeze(1));
         groups.zeros.select(1, g).copy_(params.zero.squeeze(1));
     }
@@ -152,41 +165,47 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
         throw QsError("GPTQ: the micro-block solver with INT needs per-channel granularity");
     if (solver == BlockSolver::Fast && !weight.device().is_cpu()) solver = BlockSolver::Reference;
 
-    auto w = weight.detach().to(torch::kFloat32, false, /*copy=*/true).contiguous();
-    auto h = hessian.detach().to(w.device(), torch::kFloat32, false, /*copy=*/true).contiguous();
-    if (!torch::isfinite(h).all().item<bool>())
-        throw QsError("GPTQ: the Hessian contains NaN or Inf");
-    if (!torch::isfinite(w).all().item<bool>())
-        throw QsError("GPTQ: the weight contains NaN or Inf");
-    const auto cols = w.size(1);
+    // Full-size buffers (fresh pages cost a page fault each): the working W, the factor's copy
+    // of H and the transposed outputs; the results reuse W and q_t at the end. h is the input
+    // itself when it is already float32 and contiguous, and is never written.
+    auto h = hessian.detach().to(weight.device(), torch::kFloat32).contiguous();
+    if (!all_finite(h)) throw QsError("GPTQ: the Hessian contains NaN or Inf");
+    const auto rows = weight.size(0), cols = weight.size(1);
 
     // Dead columns (no calibration signal): H_jj = 1 and W[:, j] = 0.
-    auto dead = h.diagonal() == 0;
-    h.diagonal().masked_fill_(dead, 1.0);
-    w.masked_fill_(dead.unsqueeze(0), 0.0);
-
+    const auto dead = h.diagonal() == 0;
     GptqResult result;
-    result.hessian_diag = h.diagonal().clone();
-    std::vector<std::int64_t> perm;
+    result.hessian_diag = h.diagonal().masked_fill(dead, 1.0);
+    std::vector<std::int64_t> perm, invperm;
     if (options.act_order) {
-        result.perm = act_order_permutation(h.diagonal());
+        result.perm = act_order_permutation(result.hessian_diag);
         perm = to_vector(result.perm);
+        invperm.resize(perm.size());
+        for (std::size_t c = 0; c < perm.size(); ++c)
+            invperm[static_cast<std::size_t>(perm[c])] = static_cast<std::int64_t>(c);
     }
+
+    // W in the processing order (a copy: the input stays untouched).
+    auto w = result.perm.defined()
+                 ? weight.detach().index_select(1, result.perm).to(torch::kFloat32)
+                 : weight.detach().to(torch::kFloat32, false, /*copy=*/true,
+                                      torch::MemoryFormat::Contiguous);
+    w = w.contiguous();
+    w.masked_fill_((result.perm.defined() ? dead.index_select(0, result.perm) : dead).unsqueeze(0),
+                   0.0);
+    if (!all_finite(w)) throw QsError("GPTQ: the weight contains NaN or Inf");
     IntGroups groups;
-    if (is_int) groups = make_int_groups(w, options, perm);
-    if (result.perm.defined()) {
-        w = w.index_select(1, result.perm).contiguous();
-        h = h.index_select(0, result.perm).index_select(1, result.perm);
-    }
+    if (is_int) groups = make_int_groups(w, options, perm, invperm);
 
     report(feedback, 0.0, "GPTQ: inverse Hessian");
-    auto factor =
-        damped_inverse_factor(h, options.percdamp, options.max_damp_retries, factor_method);
+    auto factor = damped_inverse_factor(h, dead, perm, options.percdamp, options.max_damp_retries,
+                                        factor_method);
     result.damping = factor.damping;
     result.damp_retries = factor.retries;
 
-    auto transposed = torch::zeros({w.size(1), w.size(0)}, w.options());
-    BlockState state{w, factor.hinv, transposed, torch::zeros_like(transposed),
+    // Every solver writes every column of q_t and losses_t.
+    auto transposed = torch::empty({cols, rows}, w.options());
+    BlockState state{w, factor.hinv, transposed, torch::empty_like(transposed),
                      is_int ? &groups : nullptr};
     MicroQuantizer micro_quantize;
     if (solver == BlockSolver::MicroBlock) {
@@ -229,18 +248,16 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
     }
     if (feedback) feedback->set_progress(1.0, "GPTQ: done");
 
-    auto q_t = state.q_t;
-    auto losses_t = state.losses_t;
-    if (result.perm.defined()) {
-        auto invperm = torch::argsort(result.perm);
-        q_t = q_t.index_select(0, invperm);
-        losses_t = losses_t.index_select(0, invperm);
-    }
-    result.weight = q_t.t().contiguous();
-    auto losses = losses_t.t().contiguous();
-    result.losses = losses;
-    result.column_error = losses.sum(0);
-    result.total_error = losses.sum(torch::kFloat64).item<double>();
+    // W is done with, and so is q_t once it is transposed: they hold the results.
+    transpose_to_original(state.q_t, invperm, state.w);
+    result.weight = state.w;
+    result.losses = state.q_t.view({rows, cols});
+    transpose_to_original(state.losses_t, invperm, result.losses);
+    result.column_error = state.losses_t.sum(1);
+    if (!invperm.empty())
+        result.column_error = result.column_error.index_select(
+            0, torch::tensor(invperm, torch::kInt64).to(result.column_error.device()));
+    result.total_error = result.column_error.to(torch::kFloat64).sum().item<double>();
     if (is_int) {
         result.scales = groups.scales;
         result.zeros = groups.zeros;

@@ -9,10 +9,9 @@
 // hides the latency of the column-to-column dependency), groups in parallel. The arithmetic per
 // element is the reference's, in the same order and without FMA contraction (the AVX2 clone
 // does not enable FMA), so the results are bit-identical to the reference loop.
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "core/quant/gptq_internal.h"
@@ -78,12 +77,16 @@ void solve_row_group(const BlockKernelArgs& a, std::int64_t r0, int lanes, Vec* 
     }
     const Vec zeros = {};
     const Vec top = zeros + a.maxq;
+    std::int64_t loaded_group = -1;
     for (std::int64_t i = 0; i < count; ++i) {
         const auto c = a.i1 + i;
         const auto g = a.group_of[c];
-        for (int l = 0; l < lanes; ++l) {
-            scale[l / kWidth][l % kWidth] = a.scale[(r0 + l) * a.n_groups + g];
-            zero[l / kWidth][l % kWidth] = a.zero[(r0 + l) * a.n_groups + g];
+        if (g != loaded_group) {
+            for (int l = 0; l < lanes; ++l) {
+                scale[l / kWidth][l % kWidth] = a.scale[(r0 + l) * a.n_groups + g];
+                zero[l / kWidth][l % kWidth] = a.zero[(r0 + l) * a.n_groups + g];
+            }
+            loaded_group = g;
         }
         const float d = a.hinv[c * a.cols + c];
         for (int v = 0; v < kVectors; ++v) {
@@ -187,7 +190,9 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
         if (groups.starts_group(c)) groups.refresh(state.w, c);
 
     const auto rows = state.w.size(0);
-    auto err1_t = torch::empty({i2 - i1, rows}, state.w.options());
+    if (!state.err_t.defined() || state.err_t.size(0) < i2 - i1)
+        state.err_t = torch::empty({i2 - i1, rows}, state.w.options());
+    auto err1_t = state.err_t.slice(0, 0, i2 - i1);
     auto scales = groups.scales.contiguous();
     auto zeros = groups.zeros.contiguous();
     BlockKernelArgs args{state.w.data_ptr<float>(),
@@ -205,12 +210,17 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
                          i2 - i1,
                          static_cast<float>((1 << groups.bits) - 1)};
     const auto n_row_groups = (rows + kLanes - 1) / kLanes;
-    at::parallel_for(0, n_row_groups, kGroupGrain, [&](std::int64_t g0, std::int64_t g1) {
-        std::vector<Vec> work(static_cast<std::size_t>(args.count * kVectors));
+    parallel_chunks(n_row_groups, kGroupGrain, [&](std::int64_t g0, std::int64_t g1) {
+        // Scratch aligned to a whole vector: the AVX2 clone uses aligned 32-byte moves, while
+        // alignof(Vec) in this translation unit (compiled for SSE2) is only 16.
+        std::vector<float> work(static_cast<std::size_t>(args.count * kLanes + kWidth));
+        void* start = work.data();
+        std::size_t space = work.size() * sizeof(float);
+        auto* wb = static_cast<Vec*>(std::align(sizeof(Vec), sizeof(Vec), start, space));
         for (auto g = g0; g < g1; ++g) {
             const auto r0 = g * kLanes;
             solve_row_group(args, r0, static_cast<int>(std::min<std::int64_t>(kLanes, rows - r0)),
-                            work.data());
+                            wb);
         }
     });
     return err1_t;

@@ -1,6 +1,7 @@
-// Internals of gptq_quantize shared by gptq.cpp, gptq_int_block.cpp and gptq_mx.cpp, and used by
-// the tests that compare the optimised block solver with the reference one. Not a public API.
-// All tensors here are in the processing order (the act-order permutation applied).
+// Internals of gptq_quantize (gptq.cpp: driver; gptq_factor.cpp: inverse factor;
+// gptq_int_block.cpp and gptq_mx.cpp: block solvers; gptq_support.cpp: CPU helpers), also used
+// by the tests that compare the optimised paths with the reference ones. Not a public API.
+// Tensors here are in the processing order (the act-order permutation applied) unless stated.
 #pragma once
 
 #include <cstdint>
@@ -15,7 +16,7 @@ namespace qs::gptq_detail {
 
 // How the columns of one lazy-update block (B1 columns) are quantized.
 enum class BlockSolver {
-    Fast,        // INT: row-parallel loop on raw pointers (CPU); bit-identical in-block arithmetic
+    Fast,        // INT: rows vectorised in groups on raw pointers (CPU); bit-identical to Reference
     Reference,   // INT: the reference fasterquant loop, one column at a time with tensor ops
     MicroBlock,  // B2 columns at once (MX; INT per-channel for B2 >= 1, B2 = 1 is plain GPTQ)
 };
@@ -39,10 +40,13 @@ struct InverseFactor {
 torch::Tensor upper_cholesky_of_inverse_reference(const torch::Tensor& h);
 torch::Tensor upper_cholesky_of_inverse_blocked(const torch::Tensor& h,
                                                 std::int64_t block = kFactorBlock);
-// damp = percdamp * mean(diag H); on failure retry with 0.0015 * mean(diag H) more per attempt
-// (GPTQModel), up to max_retries times, then QsError.
-InverseFactor damped_inverse_factor(const torch::Tensor& h, double percdamp, int max_retries,
-                                    FactorMethod method);
+// The factor of H in the processing order: P^T H P with dead (H_jj = 0) diagonals set to 1,
+// perm[c] = original index of processing column c (empty: identity); h is float32 and finite.
+// damp = percdamp * mean(diag) as the reference; on failure retry with 0.0015 * mean(diag) more
+// per attempt (GPTQModel), up to max_retries times, then QsError.
+InverseFactor damped_inverse_factor(const torch::Tensor& h, const torch::Tensor& dead,
+                                    const std::vector<std::int64_t>& perm, double percdamp,
+                                    int max_retries, FactorMethod method);
 
 // INT quantizer parameters by group index, and which group each processing column uses.
 struct IntGroups {
@@ -77,12 +81,27 @@ struct BlockState {
     torch::Tensor q_t;            // [cols, rows] dequantized result
     torch::Tensor losses_t;       // [cols, rows] per-weight losses, already halved
     IntGroups* groups = nullptr;  // INT runs only
+    torch::Tensor err_t;          // [blocksize, rows] scratch the fast solver reuses for Err1^T
 };
 
 // Each solver quantizes columns [i1, i2) into q_t/losses_t and returns Err1^T [i2 - i1, rows],
 // the scaled errors that the caller's lazy update W[:, i2:] -= Err1 @ Hinv[i1:i2, i2:] consumes.
 torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std::int64_t i2);
 torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int64_t i2);
+
+// f(begin, end) on chunks of [0, n) (at least `grain` each) on at::get_num_threads() threads.
+// at::parallel_for is header-only and runs serially unless the caller is compiled with OpenMP
+// (qs_core is not), so without OpenMP the chunks run on std::threads.
+void parallel_chunks(std::int64_t n, std::int64_t grain,
+                     const std::function<void(std::int64_t, std::int64_t)>& f);
+
+// Whether every element is finite, in one pass without a tensor-sized temporary.
+bool all_finite(const torch::Tensor& t);
+
+// [cols, rows] in processing order -> out [rows, cols] in the original column order:
+// out[r, j] = t[invperm[j], r] (invperm empty: the identity). out must not overlap t.
+void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_t>& invperm,
+                           torch::Tensor& out);
 
 // [rows, n] -> fake-quantized [rows, n], quantizing the n columns together.
 using MicroQuantizer = std::function<torch::Tensor(const torch::Tensor&)>;

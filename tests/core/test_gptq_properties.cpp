@@ -131,6 +131,22 @@ TEST(GptqProperties, FastSolverMatchesReference)
     }
 }
 
+TEST(GptqProperties, TiesRoundHalfToEvenAsTorch)
+{
+    // Multiples of 0.5 in [-3.5, 3.5], every row holding 3.5: 3-bit symmetric gives scale 1, so
+    // w / scale hits every tie; a diagonal H makes GPTQ plain round-to-nearest.
+    torch::manual_seed(30);
+    auto w = (torch::randint(-7, 8, {40, 96}) * 0.5).to(torch::kFloat32);
+    w.select(1, 0).fill_(3.5f);
+    const auto h = torch::diag(torch::rand({96}) + 1.0);
+    const auto options = int_options(3, true, 0);
+    const auto rtn = qs::int_fake_quantize_groups(w, 3, true, 0);
+    for (auto solver : {BlockSolver::Fast, BlockSolver::Reference}) {
+        const auto r = gptq_quantize_with(w, h, options, solver, FactorMethod::Blocked);
+        EXPECT_TRUE(torch::equal(r.weight, rtn)) << (solver == BlockSolver::Fast ? "fast" : "ref");
+    }
+}
+
 TEST(GptqProperties, BlockedFactorMatchesReferenceChain)
 {
     // Sizes around the tile size: one tile, a partial last tile, several tiles.
