@@ -99,7 +99,8 @@ TEST(Recipe, ErrorsNameTheSource)
 TEST(Recipe, BundledRecipesParse)
 {
     int count = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(std::string(QS_SOURCE_DIR) + "/resources/recipes")) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(std::string(QS_SOURCE_DIR) + "/resources/recipes")) {
         SCOPED_TRACE(entry.path().string());
         const auto r = Recipe::load(entry.path().string());
         EXPECT_FALSE(r.name.empty());
