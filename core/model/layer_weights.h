@@ -31,6 +31,12 @@ public:
     // y = x W^T + b for the linear `module` ("self_attn.q_proj"), after the input transform and
     // observer when set. Every architecture's forward calls linears through here.
     torch::Tensor apply_linear(const std::string& module, const torch::Tensor& x) const;
+    // The input `module` actually multiplies: x after the input transform (x when none).
+    torch::Tensor transformed_input(const std::string& module, const torch::Tensor& x) const
+    {
+        return m_input_transform ? m_input_transform(module, x) : x;
+    }
+    bool has_input_transform() const { return static_cast<bool>(m_input_transform); }
     void set_observer(LinearObserver observer) { m_observer = std::move(observer); }
     void set_input_transform(LinearInputTransform transform)
     {

@@ -7,6 +7,7 @@
 #include "core/quant/awq.h"
 #include "core/quant/fake_quantize.h"
 #include "core/quant/gptq.h"
+#include "core/quant/quantize_observer.h"
 #include "core/quant/smoothquant.h"
 #include "core/util/feedback.h"
 
@@ -51,14 +52,15 @@ void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
         const auto w = weights.get(module + ".weight");
         auto q =
             awq ? awq_fake_quantize(w, recipe.weights) : fake_quantize_weight(w, recipe.weights);
-        layer_report.linears.push_back({module, "rtn", relative_mse(q, w), 0.0, {}, {}, {}});
+        layer_report.linears.push_back({module, "rtn", relative_mse(q, w), 0.0, {}, {}, {}, {}});
         weights.set(module + ".weight", q);
     }
 }
 
 void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights& weights,
                    const torch::Tensor& inputs, const LayerContext& context,
-                   LayerQuantReport& layer_report, Feedback* feedback)
+                   LayerQuantReport& layer_report, Feedback* feedback,
+                   const CachedHessians* cached_hessians)
 {
     GptqOptions options;
     options.format = recipe.weights;
@@ -67,23 +69,35 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
     options.act_order = recipe.gptq.act_order;
     options.static_groups = recipe.gptq.static_groups;
     options.mx_micro_block = recipe.gptq.mx_micro_block;
-    for (const auto& stage : gptq_stages(config, recipe.gptq.true_sequential)) {
-        std::map<std::string, HessianAccumulator> hessians;
-        for (const auto& module : stage)
-            hessians.emplace(module, HessianAccumulator(weights.get(module + ".weight").size(1),
-                                                        inputs.device()));
-        run_layer(config, weights, inputs, context,
-                  [&](const std::string& module, const torch::Tensor& x) {
-                      if (auto it = hessians.find(module); it != hessians.end())
-                          it->second.add_batch(x);
-                  });
+    const auto stages = gptq_stages(config, recipe.gptq.true_sequential);
+    for (std::size_t s = 0; s < stages.size(); ++s) {
+        const auto& stage = stages[s];
+        std::map<std::string, torch::Tensor> hessian_of;
+        if (s == 0 && cached_hessians) {
+            for (const auto& module : stage)
+                if (auto it = cached_hessians->find(module); it != cached_hessians->end())
+                    hessian_of[module] = it->second;
+        }
+        if (hessian_of.size() != stage.size()) {
+            std::map<std::string, HessianAccumulator> hessians;
+            for (const auto& module : stage)
+                hessians.emplace(module, HessianAccumulator(weights.get(module + ".weight").size(1),
+                                                            inputs.device()));
+            run_layer(config, weights, inputs, context,
+                      [&](const std::string& module, const torch::Tensor& x) {
+                          if (auto it = hessians.find(module); it != hessians.end())
+                              it->second.add_batch(x);
+                      });
+            for (const auto& [module, h] : hessians)
+                hessian_of[module] = h.hessian();
+        }
         for (const auto& module : stage) {
             report(feedback, 0.0, "gptq " + module);
             const auto w = weights.get(module + ".weight");
-            GptqResult r = gptq_quantize(w, hessians.at(module).hessian(), options, feedback);
+            GptqResult r = gptq_quantize(w, hessian_of.at(module), options, feedback);
             LinearQuantReport lr{module,        "gptq",         relative_mse(r.weight, w),
                                  r.total_error, r.column_error, r.perm,
-                                 r.g_idx};
+                                 r.g_idx,       r.hessian_diag};
             layer_report.linears.push_back(lr);
             weights.set(module + ".weight", r.weight);
         }
@@ -160,14 +174,17 @@ void calibrate_static_activation_scales(const ModelConfig& config, const QuantFo
 
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
                                 LayerWeights& weights, const torch::Tensor& inputs,
-                                const LayerContext& context, Feedback* feedback)
+                                const LayerContext& context, Feedback* feedback,
+                                QuantizeObserver* observer, const CachedHessians* cached_hessians)
 {
     torch::NoGradGuard no_grad;
     LayerQuantReport report_out;
     report_out.layer = layer_index;
     const auto linears = decoder_linear_names(config);
     bool quantized = false;
+    bool scaled = false;  // a scaling method changed the weights: cached Hessians are stale
     for (Method method : recipe.methods) {
+        if (method == Method::Awq || method == Method::SmoothQuant) scaled = true;
         report(feedback, 0.0, "layer " + std::to_string(layer_index) + ": " + method_name(method));
         switch (method) {
             case Method::SmoothQuant: {
@@ -176,13 +193,18 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
                 smoothquant_apply(config, weights,
                                   capture_act_absmax(config, weights, inputs, context),
                                   recipe.smoothquant.alpha);
+                if (observer && !quantized)
+                    observer->after_transform(layer_index, "smoothquant", weights, inputs, context);
                 break;
             }
             case Method::Awq:
                 awq_apply(config, weights, inputs, context, recipe.weights, recipe.awq, feedback);
+                if (observer && !quantized)
+                    observer->after_transform(layer_index, "awq", weights, inputs, context);
                 break;
             case Method::Gptq:
-                quantize_gptq(config, recipe, weights, inputs, context, report_out, feedback);
+                quantize_gptq(config, recipe, weights, inputs, context, report_out, feedback,
+                              scaled ? nullptr : cached_hessians);
                 quantized = true;
                 break;
             case Method::Rtn:

@@ -7,6 +7,7 @@
 // format. Weights stay float32 (dequantized values on the format's grid).
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,12 @@
 namespace qs {
 
 class Feedback;
+class QuantizeObserver;
+
+// Hessians of the first GPTQ stage's linears computed elsewhere on the same inputs and the same
+// (untransformed) weights: the shared calibration cache of a sweep. Used only when no scaling
+// method runs before GPTQ in the recipe.
+using CachedHessians = std::map<std::string, torch::Tensor>;
 
 struct LinearQuantReport {
     std::string module;
@@ -28,6 +35,7 @@ struct LinearQuantReport {
     torch::Tensor gptq_column_error;  // [in], original column order (GPTQ only)
     torch::Tensor gptq_perm;          // act-order permutation (GPTQ only, when enabled)
     torch::Tensor gptq_g_idx;         // group of each column (GPTQ only)
+    torch::Tensor hessian_diag;       // [in] diag(H) (GPTQ only)
 };
 
 struct LayerQuantReport {
@@ -48,7 +56,9 @@ torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
 // Applies the recipe to one layer in place and installs the activation fake-quantization.
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
                                 LayerWeights& weights, const torch::Tensor& inputs,
-                                const LayerContext& context, Feedback* feedback = nullptr);
+                                const LayerContext& context, Feedback* feedback = nullptr,
+                                QuantizeObserver* observer = nullptr,
+                                const CachedHessians* cached_hessians = nullptr);
 
 // Installs fake quantization of every linear's input (FormatKind::None removes it); a linear
 // with a "<module>.input_scale" tensor uses that static scale, the others dynamic ranges.

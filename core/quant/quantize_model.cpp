@@ -10,6 +10,8 @@
 
 #include "core/io/safetensors_writer.h"
 #include "core/quant/calibration.h"
+#include "core/quant/calibration_cache.h"
+#include "core/quant/quantize_observer.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
@@ -82,14 +84,23 @@ void copy_side_files(const std::string& from, const std::string& to)
     }
 }
 
+LayerWeights deep_copy(const LayerWeights& weights)
+{
+    LayerWeights copy;
+    for (const auto& [name, tensor] : weights.all())
+        copy.set(name, tensor.clone());
+    return copy;
+}
+
 }  // namespace
 
 QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
-                              const std::string& output_dir, bool force, Feedback* feedback)
+                              const std::string& output_dir, const QuantizeOptions& options,
+                              Feedback* feedback)
 {
     torch::NoGradGuard no_grad;
     const auto start = std::chrono::steady_clock::now();
-    if (fs::exists(output_dir) && !force)
+    if (fs::exists(output_dir) && !options.force)
         fail_file(output_dir, "already exists (use --force to replace it)");
     const auto& config = model.config();
     const int layers = model.num_layers();
@@ -105,8 +116,15 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         fs::create_directories(fs::path(output_dir).parent_path());
     PartialDirectory partial(output_dir);
 
+    CalibrationCache* cache =
+        options.cache && recipe.needs_calibration() && options.cache->serves(recipe.calibration)
+            ? options.cache
+            : nullptr;
+    QuantizeObserver* observer = options.observer;
     torch::Tensor inputs;
-    if (recipe.needs_calibration()) {
+    if (cache) {
+        inputs = cache->fp_inputs(0, feedback);
+    } else if (recipe.needs_calibration()) {
         report(feedback, 0.0, "calibration data");
         auto windows = calibration_windows(model, recipe.calibration, feedback);
         inputs = model.embed(windows.to(model.device()));
@@ -114,6 +132,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     auto context =
         make_layer_context(config, inputs.defined() ? inputs.size(1) : 1, model.device());
     const bool propagate_quantized = recipe.uses(Method::Gptq);
+    bool inputs_are_fp = true;  // the layer's inputs are the full-precision model's
 
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
@@ -121,18 +140,34 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         report(feedback, double(i) / layers,
                "layer " + std::to_string(i) + " of " + std::to_string(layers));
         LayerWeights weights = model.load_layer(i);
+        LayerWeights original = observer ? deep_copy(weights) : LayerWeights();
         const bool selected = i >= first && i <= last;
+        // The next layer's inputs: full precision (from the cache when it has them) unless
+        // GPTQ propagates the quantized layer's outputs.
+        auto fp_next = [&]() {
+            return cache && inputs_are_fp ? cache->fp_inputs(i + 1, feedback)
+                                          : run_layer(config, weights, inputs, context);
+        };
         torch::Tensor next;
+        LayerQuantReport layer_report;
+        layer_report.layer = i;
         if (selected) {
-            if (inputs.defined() && !propagate_quantized)
+            if (inputs.defined() && !propagate_quantized) next = fp_next();
+            const CachedHessians* hessians =
+                cache && inputs_are_fp && recipe.uses(Method::Gptq)
+                    ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential, feedback)
+                    : nullptr;
+            layer_report = quantize_layer(config, recipe, i, weights, inputs, context, feedback,
+                                          observer, hessians);
+            result.layers.push_back(layer_report);
+            if (inputs.defined() && propagate_quantized) {
                 next = run_layer(config, weights, inputs, context);
-            result.layers.push_back(
-                quantize_layer(config, recipe, i, weights, inputs, context, feedback));
-            if (inputs.defined() && propagate_quantized)
-                next = run_layer(config, weights, inputs, context);
+                inputs_are_fp = false;
+            }
         } else if (inputs.defined()) {
-            next = run_layer(config, weights, inputs, context);
+            next = fp_next();
         }
+        if (observer) observer->layer_done(i, original, weights, layer_report, inputs, context);
         inputs = next;
 
         SafetensorsWriter writer;
@@ -164,7 +199,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     copy_side_files(model.directory(), partial.path());
 
     if (feedback) feedback->check_cancelled();
-    if (fs::exists(output_dir)) fs::remove_all(output_dir);
+    if (fs::exists(output_dir)) fs::remove_all(output_dir);  // only reached with force
     fs::rename(partial.path(), output_dir);
     partial.release();
     result.output_dir = output_dir;

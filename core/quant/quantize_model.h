@@ -23,6 +23,15 @@
 namespace qs {
 
 class Feedback;
+class CalibrationCache;
+class QuantizeObserver;
+
+struct QuantizeOptions {
+    bool force = false;                    // replace an existing output directory
+    CalibrationCache* cache = nullptr;     // shared calibration of a sweep (used when it serves
+                                           // the recipe's calibration settings)
+    QuantizeObserver* observer = nullptr;  // statistics and errors (core/analysis)
+};
 
 struct QuantizeResult {
     std::string output_dir;
@@ -32,8 +41,16 @@ struct QuantizeResult {
 };
 
 QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
-                              const std::string& output_dir, bool force = false,
+                              const std::string& output_dir, const QuantizeOptions& options,
                               Feedback* feedback = nullptr);
+inline QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
+                                     const std::string& output_dir, bool force = false,
+                                     Feedback* feedback = nullptr)
+{
+    QuantizeOptions options;
+    options.force = force;
+    return quantize_model(model, recipe, output_dir, options, feedback);
+}
 
 // The "quantization_config" QuantScope writes into config.json of a fake-quantized checkpoint.
 constexpr const char* kFakeQuantMethod = "quantscope-fake";

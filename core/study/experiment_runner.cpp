@@ -1,0 +1,165 @@
+#include "core/study/experiment_runner.h"
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+
+#include "core/analysis/model_size.h"
+#include "core/analysis/tensor_stats.h"
+#include "core/eval/dataset_text.h"
+#include "core/eval/perplexity.h"
+#include "core/model/checkpoint_names.h"
+#include "core/model/model_info.h"
+#include "core/quant/calibration.h"
+#include "core/quant/quantize_model.h"
+#include "core/util/error.h"
+#include "core/util/feedback.h"
+
+namespace fs = std::filesystem;
+
+namespace qs {
+namespace {
+
+// Removes the experiment's temporary checkpoint however the experiment ends.
+struct ScratchDirectory {
+    std::string path;
+    ~ScratchDirectory()
+    {
+        std::error_code ec;
+        if (!path.empty()) fs::remove_all(path, ec);
+    }
+};
+
+std::vector<PerplexityRecord> evaluate_all(const CausalLM& model,
+                                           const ExperimentSettings& settings, Feedback* feedback)
+{
+    std::vector<PerplexityRecord> out;
+    for (const auto& dataset : settings.datasets) {
+        PerplexityOptions options;
+        options.seqlen = settings.seqlen;
+        options.limit_windows = settings.limit_windows;
+        report(feedback, 0.0, "perplexity on " + dataset.label);
+        auto r = evaluate_perplexity(model, dataset.tokens, options, feedback);
+        out.push_back({dataset.label, dataset.path, r.window_length, r.windows, r.ppl, r.seconds});
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string utc_timestamp()
+{
+    const std::time_t now = std::time(nullptr);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    return buf;
+}
+
+std::vector<EvalDataset> load_eval_datasets(const CausalLM& model,
+                                            const std::vector<std::string>& specs)
+{
+    std::vector<EvalDataset> out;
+    for (const auto& spec : specs) {
+        EvalDataset d;
+        const auto eq = spec.find('=');
+        d.path = eq == std::string::npos ? spec : spec.substr(eq + 1);
+        d.label = eq == std::string::npos ? fs::path(d.path).stem().string() : spec.substr(0, eq);
+        d.tokens = model.tokenizer().encode(load_eval_text(d.path));
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+bool is_full_precision(const Recipe& recipe)
+{
+    return recipe.weights.kind == FormatKind::None && recipe.activations.kind == FormatKind::None;
+}
+
+ExperimentRecord run_experiment(const CausalLM& model, const Recipe& recipe, const std::string& id,
+                                const ExperimentSettings& settings, CalibrationCache* cache,
+                                Feedback* feedback)
+{
+    ExperimentRecord record;
+    record.id = id;
+    record.name = recipe.name;
+    record.recipe_yaml = recipe.to_yaml();
+    record.created = utc_timestamp();
+    record.warnings = recipe.warnings();
+    const ModelInfo info = ModelInfo::load(model.directory());
+    if (is_full_precision(recipe)) {
+        record.size = model_size_fp16(info);
+        record.perplexity = evaluate_all(model, settings, feedback);
+        return record;
+    }
+    record.size = model_size(info, recipe);
+
+    // The depth stream and RTN's statistics use the calibration windows' embeddings.
+    torch::Tensor depth_inputs;
+    if (cache && cache->serves(recipe.calibration)) {
+        depth_inputs = cache->fp_inputs(0, feedback);
+    } else {
+        auto settings_small = recipe.calibration;
+        settings_small.samples =
+            std::min<std::int64_t>(settings_small.samples, settings.analysis.depth_samples);
+        depth_inputs =
+            model.embed(calibration_windows(model, settings_small, feedback).to(model.device()));
+    }
+    ExperimentAnalysis analysis(model.config(), recipe, depth_inputs, settings.analysis);
+
+    fs::create_directories(settings.work_dir);
+    ScratchDirectory scratch{(fs::path(settings.work_dir) / (id + ".checkpoint")).string()};
+    QuantizeOptions options;
+    options.force = true;
+    options.cache = cache;
+    options.observer = &analysis;
+    const auto result = quantize_model(model, recipe, scratch.path, options, feedback);
+    record.quantize_seconds = result.seconds;
+    for (const auto& layer : result.layers)
+        for (const auto& note : layer.notes)
+            record.notes.push_back("layer " + std::to_string(layer.layer) + ": " + note);
+    record.linears = analysis.linears();
+    record.depth = analysis.depth();
+
+    auto quantized = CausalLM::open(scratch.path, model.device(), /*with_tokenizer=*/false);
+    record.perplexity = evaluate_all(*quantized, settings, feedback);
+    return record;
+}
+
+std::vector<LinearRecord> compute_baseline(const CausalLM& model, CalibrationCache& cache,
+                                           const StatsOptions& options, Feedback* feedback)
+{
+    torch::NoGradGuard no_grad;
+    const auto& config = model.config();
+    std::vector<LinearRecord> out;
+    for (int layer = 0; layer < model.num_layers(); ++layer) {
+        report(feedback, double(layer) / model.num_layers(),
+               "baseline statistics, layer " + std::to_string(layer));
+        auto inputs = cache.fp_inputs(layer, feedback);
+        LayerWeights weights = model.load_layer(layer);
+        std::map<std::string, ActivationStatsAccumulator> activations;
+        const auto modules = decoder_linear_names(config);
+        for (const auto& module : modules)
+            activations.emplace(module, ActivationStatsAccumulator(
+                                            weights.get(module + ".weight").size(1), options));
+        auto context = make_layer_context(config, inputs.size(1), model.device());
+        run_layer(config, weights, inputs, context,
+                  [&](const std::string& module, const torch::Tensor& x) {
+                      if (auto it = activations.find(module); it != activations.end())
+                          it->second.add(x);
+                  });
+        for (const auto& module : modules) {
+            const auto& w = weights.get(module + ".weight");
+            LinearRecord r;
+            r.layer = layer;
+            r.module = module;
+            r.out_features = w.size(0);
+            r.in_features = w.size(1);
+            r.weight_stats["original"] = compute_weight_tensor_stats(w, options);
+            r.activation_stats["original"] = activations.at(module).finish();
+            out.push_back(std::move(r));
+        }
+    }
+    return out;
+}
+
+}  // namespace qs
