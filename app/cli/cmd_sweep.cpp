@@ -62,6 +62,7 @@ int run_sweep(const std::vector<std::string>& argv)
         {"resume", false, "continue an existing session: skip recipes it already holds"},
         {"force", false, "replace an existing session file"},
         {"depth-samples", true, "calibration windows for the error across depth (default 16)"},
+        {"outlier-k", true, "outlier channel: absmax above k x the median channel (default 6)"},
         {"no-stats", false, "skip weight/activation statistics (errors and ppl only)"},
         {"device", true, "cpu (default) or cuda:N"},
         {"quiet", false, "no progress on stderr"},
@@ -100,6 +101,7 @@ int run_sweep(const std::vector<std::string>& argv)
     CalibrationCache cache(*model, grid.calibration);
     if (done.empty() && !(exists && args.has("resume"))) {
         StatsOptions stats;
+        stats.outlier_k = std::stod(args.get_or("outlier-k", "6"));
         write_baseline(session, compute_baseline(*model, cache, stats, &feedback));
     }
     ExperimentSettings settings;
@@ -108,6 +110,7 @@ int run_sweep(const std::vector<std::string>& argv)
     settings.limit_windows = grid.eval_limit;
     settings.analysis.depth_samples = args.get_int("depth-samples", 16);
     settings.analysis.statistics = !args.has("no-stats");
+    settings.analysis.stats.outlier_k = std::stod(args.get_or("outlier-k", "6"));
     settings.work_dir = session + ".work";
 
     const std::size_t total = grid.recipes.size();
