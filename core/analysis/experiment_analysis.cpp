@@ -9,25 +9,6 @@
 namespace qs {
 namespace {
 
-constexpr std::int64_t kTokensPerBatch = 8192;
-
-std::int64_t batch_of(const torch::Tensor& inputs)
-{
-    return std::max<std::int64_t>(1, kTokensPerBatch / std::max<std::int64_t>(1, inputs.size(1)));
-}
-
-// Runs the layer over `inputs` batch by batch; `observer` sees every linear's input.
-void run_batches(const ModelConfig& config, LayerWeights& weights, const torch::Tensor& inputs,
-                 const LayerContext& context, const LinearObserver& observer)
-{
-    torch::NoGradGuard no_grad;
-    weights.set_observer(observer);
-    const auto batch = batch_of(inputs);
-    for (std::int64_t b = 0; b < inputs.size(0); b += batch)
-        decoder_layer_forward(config, weights, inputs.slice(0, b, b + batch), context);
-    weights.set_observer({});
-}
-
 struct ErrorSums {
     double squared_error = 0, signal = 0, cosine_sum = 0;
     std::int64_t elements = 0, rows = 0;
@@ -46,6 +27,27 @@ struct ErrorSums {
 };
 
 }  // namespace
+
+std::map<std::string, TensorStats> layer_activation_stats(const ModelConfig& config,
+                                                          LayerWeights& weights,
+                                                          const torch::Tensor& inputs,
+                                                          const LayerContext& context,
+                                                          const StatsOptions& options)
+{
+    std::map<std::string, ActivationStatsAccumulator> accumulators;
+    for (const auto& module : decoder_linear_names(config))
+        accumulators.emplace(
+            module, ActivationStatsAccumulator(weights.get(module + ".weight").size(1), options));
+    run_layer(config, weights, inputs, context,
+              [&](const std::string& module, const torch::Tensor& x) {
+                  if (auto it = accumulators.find(module); it != accumulators.end())
+                      it->second.add(x);
+              });
+    std::map<std::string, TensorStats> stats;
+    for (const auto& [module, accumulator] : accumulators)
+        stats[module] = accumulator.finish();
+    return stats;
+}
 
 HiddenComparison compare_hidden(const torch::Tensor& quantized, const torch::Tensor& reference)
 {
@@ -83,20 +85,12 @@ void ExperimentAnalysis::add_stage_statistics(int layer, const std::string& stag
                                               const LayerContext& context)
 {
     if (!m_options.statistics) return;
-    std::map<std::string, ActivationStatsAccumulator> activations;
-    for (const auto& module : decoder_linear_names(m_config)) {
-        auto& r = record(layer, module, weights);
-        r.weight_stats[stage] =
+    for (const auto& module : decoder_linear_names(m_config))
+        record(layer, module, weights).weight_stats[stage] =
             compute_weight_tensor_stats(weights.get(module + ".weight"), m_options.stats);
-        activations.emplace(module, ActivationStatsAccumulator(r.in_features, m_options.stats));
-    }
-    run_batches(m_config, weights, inputs, context,
-                [&](const std::string& module, const torch::Tensor& x) {
-                    if (auto it = activations.find(module); it != activations.end())
-                        it->second.add(x);
-                });
-    for (auto& [module, accumulator] : activations)
-        m_records[layer][module].activation_stats[stage] = accumulator.finish();
+    for (auto& [module, stats] :
+         layer_activation_stats(m_config, weights, inputs, context, m_options.stats))
+        m_records[layer][module].activation_stats[stage] = std::move(stats);
 }
 
 void ExperimentAnalysis::after_transform(int layer, const std::string& stage, LayerWeights& weights,
@@ -122,24 +116,24 @@ void ExperimentAnalysis::measure_output_errors(int layer, LayerWeights& original
                 q_acts.emplace(module, ActivationStatsAccumulator(in, m_options.stats));
         }
     }
-    const auto batch = batch_of(inputs);
+    const auto batch = layer_batch_size(inputs);
     for (std::int64_t b = 0; b < inputs.size(0); b += batch) {
         auto x = inputs.slice(0, b, b + batch);
         std::map<std::string, torch::Tensor> reference;
-        run_batches(m_config, original, x, context,
-                    [&](const std::string& module, const torch::Tensor& in) {
-                        reference[module] = torch::linear(in, original.get(module + ".weight"),
-                                                          original.get_optional(module + ".bias"));
-                        if (auto it = fp_acts.find(module); it != fp_acts.end()) it->second.add(in);
-                    });
-        run_batches(m_config, quantized, x, context,
-                    [&](const std::string& module, const torch::Tensor& in) {
-                        auto used = quantized.transformed_input(module, in);
-                        auto y = torch::linear(used, quantized.get(module + ".weight"),
-                                               quantized.get_optional(module + ".bias"));
-                        errors[module].add(y, reference.at(module));
-                        if (auto it = q_acts.find(module); it != q_acts.end()) it->second.add(used);
-                    });
+        run_layer(m_config, original, x, context,
+                  [&](const std::string& module, const torch::Tensor& in) {
+                      reference[module] = torch::linear(in, original.get(module + ".weight"),
+                                                        original.get_optional(module + ".bias"));
+                      if (auto it = fp_acts.find(module); it != fp_acts.end()) it->second.add(in);
+                  });
+        run_layer(m_config, quantized, x, context,
+                  [&](const std::string& module, const torch::Tensor& in) {
+                      auto used = quantized.transformed_input(module, in);
+                      auto y = torch::linear(used, quantized.get(module + ".weight"),
+                                             quantized.get_optional(module + ".bias"));
+                      errors[module].add(y, reference.at(module));
+                      if (auto it = q_acts.find(module); it != q_acts.end()) it->second.add(used);
+                  });
     }
     for (const auto& module : modules) {
         auto& r = m_records[layer][module];
@@ -205,16 +199,8 @@ void ExperimentAnalysis::layer_done(int layer, LayerWeights& original, LayerWeig
         measure_output_errors(layer, original, quantized, measured_on, measure_context);
     }
     auto depth_context = make_layer_context(m_config, m_fp_hidden.size(1), m_fp_hidden.device());
-    const auto batch = batch_of(m_fp_hidden);
-    std::vector<torch::Tensor> fp_out, q_out;
-    for (std::int64_t b = 0; b < m_fp_hidden.size(0); b += batch) {
-        fp_out.push_back(decoder_layer_forward(m_config, original,
-                                               m_fp_hidden.slice(0, b, b + batch), depth_context));
-        q_out.push_back(decoder_layer_forward(m_config, quantized,
-                                              m_q_hidden.slice(0, b, b + batch), depth_context));
-    }
-    m_fp_hidden = torch::cat(fp_out, 0);
-    m_q_hidden = torch::cat(q_out, 0);
+    m_fp_hidden = run_layer(m_config, original, m_fp_hidden, depth_context);
+    m_q_hidden = run_layer(m_config, quantized, m_q_hidden, depth_context);
     const auto c = compare_hidden(m_q_hidden, m_fp_hidden);
     m_depth.cosine.push_back(c.cosine);
     m_depth.mse.push_back(c.mse);

@@ -64,6 +64,13 @@ private:
     DepthError m_depth;
 };
 
+// Statistics of every linear's input when `weights` run over `inputs` (one pass).
+std::map<std::string, TensorStats> layer_activation_stats(const ModelConfig& config,
+                                                          LayerWeights& weights,
+                                                          const torch::Tensor& inputs,
+                                                          const LayerContext& context,
+                                                          const StatsOptions& options);
+
 // Compares two hidden-state tensors [..., hidden]: mean per-row cosine and element MSE.
 struct HiddenComparison {
     double cosine = 0;

@@ -1,7 +1,6 @@
 #include "core/quant/calibration_cache.h"
 
 #include "core/quant/calibration.h"
-#include "core/quant/gptq.h"
 #include "core/util/feedback.h"
 
 namespace qs {
@@ -72,19 +71,8 @@ const CachedHessians& CalibrationCache::fp_first_stage_hessians(int layer, bool 
     const auto stage = gptq_stages(config, true_sequential).front();
     auto inputs = fp_inputs(layer, feedback);
     LayerWeights weights = m_model.load_layer(layer);
-    std::map<std::string, HessianAccumulator> accumulators;
-    for (const auto& module : stage)
-        accumulators.emplace(
-            module, HessianAccumulator(weights.get(module + ".weight").size(1), inputs.device()));
     auto context = make_layer_context(config, inputs.size(1), m_model.device());
-    run_layer(config, weights, inputs, context,
-              [&](const std::string& module, const torch::Tensor& x) {
-                  if (auto it = accumulators.find(module); it != accumulators.end())
-                      it->second.add_batch(x);
-              });
-    CachedHessians hessians;
-    for (const auto& [module, h] : accumulators)
-        hessians[module] = h.hessian();
+    CachedHessians hessians = linear_hessians(config, weights, inputs, context, stage);
     ++m_counters.hessian_computed;
     return m_hessians[key] = std::move(hessians);
 }

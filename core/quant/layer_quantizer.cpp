@@ -14,13 +14,6 @@
 namespace qs {
 namespace {
 
-constexpr std::int64_t kTokensPerBatch = 8192;
-
-std::int64_t batch_size(const torch::Tensor& inputs)
-{
-    return std::max<std::int64_t>(1, kTokensPerBatch / std::max<std::int64_t>(1, inputs.size(1)));
-}
-
 double relative_mse(const torch::Tensor& quantized, const torch::Tensor& original)
 {
     const double denom = original.pow(2).sum().item<double>();
@@ -78,19 +71,8 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
                 if (auto it = cached_hessians->find(module); it != cached_hessians->end())
                     hessian_of[module] = it->second;
         }
-        if (hessian_of.size() != stage.size()) {
-            std::map<std::string, HessianAccumulator> hessians;
-            for (const auto& module : stage)
-                hessians.emplace(module, HessianAccumulator(weights.get(module + ".weight").size(1),
-                                                            inputs.device()));
-            run_layer(config, weights, inputs, context,
-                      [&](const std::string& module, const torch::Tensor& x) {
-                          if (auto it = hessians.find(module); it != hessians.end())
-                              it->second.add_batch(x);
-                      });
-            for (const auto& [module, h] : hessians)
-                hessian_of[module] = h.hessian();
-        }
+        if (hessian_of.size() != stage.size())
+            hessian_of = linear_hessians(config, weights, inputs, context, stage);
         for (const auto& module : stage) {
             report(feedback, 0.0, "gptq " + module);
             const auto w = weights.get(module + ".weight");
@@ -105,6 +87,33 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
 }
 
 }  // namespace
+
+std::int64_t layer_batch_size(const torch::Tensor& inputs)
+{
+    constexpr std::int64_t kTokensPerBatch = 8192;
+    return std::max<std::int64_t>(1, kTokensPerBatch / std::max<std::int64_t>(1, inputs.size(1)));
+}
+
+std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,
+                                                     LayerWeights& weights,
+                                                     const torch::Tensor& inputs,
+                                                     const LayerContext& context,
+                                                     const std::vector<std::string>& modules)
+{
+    std::map<std::string, HessianAccumulator> accumulators;
+    for (const auto& module : modules)
+        accumulators.emplace(
+            module, HessianAccumulator(weights.get(module + ".weight").size(1), inputs.device()));
+    run_layer(config, weights, inputs, context,
+              [&](const std::string& module, const torch::Tensor& x) {
+                  if (auto it = accumulators.find(module); it != accumulators.end())
+                      it->second.add_batch(x);
+              });
+    std::map<std::string, torch::Tensor> hessians;
+    for (const auto& [module, h] : accumulators)
+        hessians[module] = h.hessian();
+    return hessians;
+}
 
 std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential)
 {
@@ -121,7 +130,7 @@ torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
 {
     torch::NoGradGuard no_grad;
     weights.set_observer(observer);
-    const auto batch = batch_size(inputs);
+    const auto batch = layer_batch_size(inputs);
     std::vector<torch::Tensor> outputs;
     for (std::int64_t b = 0; b < inputs.size(0); b += batch)
         outputs.push_back(

@@ -47,6 +47,16 @@ struct LayerQuantReport {
 // GPTQ stages (true-sequential for the Llama family when enabled, one stage otherwise).
 std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential);
 
+// Sequences per batch when a layer runs over calibration inputs [n, T, hidden] (8192 tokens).
+std::int64_t layer_batch_size(const torch::Tensor& inputs);
+
+// GPTQ Hessians of the linears `modules` (e.g. one stage) from running `weights` over `inputs`.
+std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,
+                                                     LayerWeights& weights,
+                                                     const torch::Tensor& inputs,
+                                                     const LayerContext& context,
+                                                     const std::vector<std::string>& modules);
+
 // Runs `weights` over `inputs` [n, T, hidden] in batches; `observer` (may be empty) sees every
 // linear's input. Returns the outputs [n, T, hidden].
 torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,

@@ -8,12 +8,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
+#include "core/util/atomic_file.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -29,22 +29,6 @@ std::string directory_of(const std::string& path)
 {
     std::string directory = std::filesystem::path(path).parent_path().string();
     return directory.empty() ? "." : directory;
-}
-
-// mkstemp makes 0600 files; a new session gets what a plain open() would give it. umask() would
-// race with other threads, so it is read from /proc.
-mode_t default_file_mode()
-{
-    mode_t mask = 022;
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("Umask:", 0) == 0) {
-            mask = static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            break;
-        }
-    }
-    return 0666 & ~mask;
 }
 
 void lock_directory(int directory_fd)
@@ -120,7 +104,7 @@ StagedSessionFile::StagedSessionFile(const std::string& target, Start start) : m
         if (m_temp_fd < 0) fail_file(target, "cannot create temporary file: " + errno_text());
         m_temp_path = name.data();
 
-        mode_t mode = default_file_mode();
+        mode_t mode = default_file_mode();  // mkstemp made it 0600
         if (start == Start::CopyOfTarget) {
             ScopedFd source(::open(target.c_str(), O_RDONLY | O_CLOEXEC));
             if (source.get() < 0)

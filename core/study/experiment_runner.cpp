@@ -136,17 +136,9 @@ std::vector<LinearRecord> compute_baseline(const CausalLM& model, CalibrationCac
                "baseline statistics, layer " + std::to_string(layer));
         auto inputs = cache.fp_inputs(layer, feedback);
         LayerWeights weights = model.load_layer(layer);
-        std::map<std::string, ActivationStatsAccumulator> activations;
-        const auto modules = decoder_linear_names(config);
-        for (const auto& module : modules)
-            activations.emplace(module, ActivationStatsAccumulator(
-                                            weights.get(module + ".weight").size(1), options));
         auto context = make_layer_context(config, inputs.size(1), model.device());
-        run_layer(config, weights, inputs, context,
-                  [&](const std::string& module, const torch::Tensor& x) {
-                      if (auto it = activations.find(module); it != activations.end())
-                          it->second.add(x);
-                  });
+        auto activations = layer_activation_stats(config, weights, inputs, context, options);
+        const auto modules = decoder_linear_names(config);
         for (const auto& module : modules) {
             const auto& w = weights.get(module + ".weight");
             LinearRecord r;
@@ -155,7 +147,7 @@ std::vector<LinearRecord> compute_baseline(const CausalLM& model, CalibrationCac
             r.out_features = w.size(0);
             r.in_features = w.size(1);
             r.weight_stats["original"] = compute_weight_tensor_stats(w, options);
-            r.activation_stats["original"] = activations.at(module).finish();
+            r.activation_stats["original"] = std::move(activations.at(module));
             out.push_back(std::move(r));
         }
     }

@@ -59,23 +59,6 @@ private:
     bool m_committed = false;
 };
 
-// mkstemp creates files 0600; a checkpoint or report should get the permissions a plain
-// ofstream would give it. Reading the umask via umask() would race with other threads, so
-// read it from /proc.
-mode_t default_file_mode()
-{
-    mode_t mask = 022;
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("Umask:", 0) == 0) {
-            mask = static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
-            break;
-        }
-    }
-    return 0666 & ~mask;
-}
-
 mode_t target_mode(const std::string& path)
 {
     struct stat st {};
@@ -95,6 +78,20 @@ void sync_parent_directory(const std::string& path)
 }
 
 }  // namespace
+
+unsigned default_file_mode()
+{
+    mode_t mask = 022;
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Umask:", 0) == 0) {
+            mask = static_cast<mode_t>(std::stoul(line.substr(6), nullptr, 8));
+            break;
+        }
+    }
+    return 0666 & ~mask;
+}
 
 void write_file_atomically(const std::string& path, const std::function<void(std::ostream&)>& write)
 {
