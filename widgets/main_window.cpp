@@ -3,23 +3,33 @@
 #include <exception>
 
 #include <QApplication>
+#include <QCloseEvent>
 #include <QDir>
-#include <QDragEnterEvent>
-#include <QDropEvent>
-#include <QFileDialog>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
-#include <QMimeData>
 #include <QProgressBar>
-#include <QSplitter>
+#include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
-#include <QUrl>
+#include <QTabWidget>
 
+#include "widgets/compare_view.h"
+#include "widgets/depth_error_view.h"
+#include "widgets/experiment_list.h"
+#include "widgets/job_queue.h"
+#include "widgets/job_queue_view.h"
+#include "widgets/kurtosis_map_view.h"
+#include "widgets/layer_inspector.h"
 #include "widgets/model_tree.h"
 #include "widgets/number_format.h"
+#include "widgets/pareto_view.h"
+#include "widgets/recent_files.h"
+#include "widgets/recipe_builder.h"
+#include "widgets/session_controller.h"
+#include "widgets/session_model.h"
 #include "widgets/start_page.h"
 #include "widgets/stats_job.h"
 #include "widgets/tensor_inspector.h"
@@ -39,53 +49,133 @@ QString modelDisplayName(const QString& dir)
     return parent.cdUp() ? parent.dirName() + QLatin1Char('/') + name : name;
 }
 
+QDockWidget* makeDock(const QString& title, const QString& objectName, QWidget* content,
+                      QWidget* parent)
+{
+    auto* dock = new QDockWidget(title, parent);
+    dock->setObjectName(objectName);  // saveState() needs it
+    dock->setWidget(content);
+    dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                      QDockWidget::DockWidgetClosable);
+    return dock;
+}
+
 }  // namespace
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
     setWindowTitle(QStringLiteral("QuantScope"));
     setAcceptDrops(true);
-
-    m_startPage = new StartPage(this);
-    m_tree = new ModelTree(this);
-    m_inspector = new TensorInspector(this);
-    m_splitter = new QSplitter(Qt::Horizontal, this);
-    m_splitter->addWidget(m_tree);
-    m_splitter->addWidget(m_inspector);
-    m_splitter->setStretchFactor(0, 0);
-    m_splitter->setStretchFactor(1, 1);
-    m_splitter->setSizes({420, 980});
-    m_splitter->setChildrenCollapsible(false);
-
-    m_pages = new QStackedWidget(this);
-    m_pages->addWidget(m_startPage);
-    m_pages->addWidget(m_splitter);
-    setCentralWidget(m_pages);
-
+    setDockNestingEnabled(true);
+    m_session = new SessionModel(this);
+    m_jobs = new JobQueue(this);
+    m_controller = new SessionController(m_session, m_jobs, this);
+    m_recent = new RecentFiles(this);
     m_job = new StatsJob(this);
-    connect(m_startPage, &StartPage::openRequested, this, &MainWindow::chooseModelDirectory);
-    connect(m_tree, &ModelTree::linearSelected, this, &MainWindow::onLinearSelected);
-    connect(m_job, &StatsJob::progressChanged, this, &MainWindow::onStatsProgress);
-    connect(m_job, &StatsJob::statsReady, this, &MainWindow::onStatsReady);
-    connect(m_job, &StatsJob::failed, this, &MainWindow::onStatsFailed);
-
+    createViews();
+    createDocks();
     createMenus();
     createStatusBar();
-    resize(1400, 900);
+    connectSession();
+    resize(1500, 950);
+    restoreSettings();
 }
 
 MainWindow::~MainWindow() = default;
 
+void MainWindow::createViews()
+{
+    m_startPage = new StartPage(this);
+    m_tabs = new QTabWidget(this);
+    m_tabs->setDocumentMode(true);
+    m_layerInspector = new LayerInspector(m_session, this);
+    m_inspector = new TensorInspector(this);
+    m_kurtosis = new KurtosisMapView(m_session, this);
+    m_depth = new DepthErrorView(m_session, this);
+    m_pareto = new ParetoView(m_session, this);
+    m_compare = new CompareView(m_session, this);
+    m_tabs->addTab(m_layerInspector, tr("Layer"));
+    m_tabs->addTab(m_inspector, tr("Weights"));
+    m_tabs->addTab(m_kurtosis, tr("Kurtosis map"));
+    m_tabs->addTab(m_depth, tr("Error across depth"));
+    m_tabs->addTab(m_pareto, tr("Pareto frontier"));
+    m_tabs->addTab(m_compare, tr("Compare"));
+    m_tabs->setTabToolTip(0, tr("Histograms, per-channel absmax and GPTQ error of the selected "
+                                "linear, before and after each transform"));
+    m_tabs->setTabToolTip(1, tr("Statistics of the selected weight as stored in the checkpoint "
+                                "(available at once, before the baseline is computed)"));
+    m_pages = new QStackedWidget(this);
+    m_pages->addWidget(m_startPage);
+    m_pages->addWidget(m_tabs);
+    setCentralWidget(m_pages);
+
+    m_tree = new ModelTree(this);
+    m_tree->setSessionModel(m_session);
+    m_experiments = new ExperimentList(m_session, this);
+    m_builder = new RecipeBuilder(this);
+    m_jobView = new JobQueueView(m_jobs, this);
+}
+
+void MainWindow::createDocks()
+{
+    auto* treeDock = makeDock(tr("Model"), QStringLiteral("modelDock"), m_tree, this);
+    auto* builderDock = makeDock(tr("Recipe"), QStringLiteral("recipeDock"), m_builder, this);
+    auto* experimentsDock =
+        makeDock(tr("Experiments"), QStringLiteral("experimentsDock"), m_experiments, this);
+    auto* jobsDock = makeDock(tr("Jobs"), QStringLiteral("jobsDock"), m_jobView, this);
+    addDockWidget(Qt::LeftDockWidgetArea, treeDock);
+    addDockWidget(Qt::RightDockWidgetArea, builderDock);
+    addDockWidget(Qt::BottomDockWidgetArea, experimentsDock);
+    addDockWidget(Qt::BottomDockWidgetArea, jobsDock);
+    splitDockWidget(experimentsDock, jobsDock, Qt::Horizontal);
+    resizeDocks({treeDock, builderDock}, {430, 360}, Qt::Horizontal);
+    resizeDocks({experimentsDock}, {220}, Qt::Vertical);
+    resizeDocks({experimentsDock, jobsDock}, {900, 420}, Qt::Horizontal);
+    m_viewMenu = new QMenu(tr("&View"), this);
+    for (auto* dock : {treeDock, builderDock, experimentsDock, jobsDock})
+        m_viewMenu->addAction(dock->toggleViewAction());
+}
+
 void MainWindow::createMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
-    QAction* open =
-        file->addAction(tr("&Open Model\u2026"), this, &MainWindow::chooseModelDirectory);
-    open->setShortcut(QKeySequence::Open);
+    file->addAction(tr("&Open Model\u2026"), this, &MainWindow::chooseModelDirectory)
+        ->setShortcut(QKeySequence::Open);
+    file->addAction(tr("Open &Session\u2026"), this, &MainWindow::chooseSessionFile)
+        ->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    connect(m_recentMenu, &QMenu::aboutToShow, this, [this] { m_recent->fillMenu(m_recentMenu); });
+    connect(m_recent, &RecentFiles::sessionChosen, this, &MainWindow::openSession);
+    connect(m_recent, &RecentFiles::modelChosen, this,
+            [this](const QString& dir) { openModel(dir); });
+    file->addAction(tr("Save Session &As\u2026"), this, &MainWindow::saveSessionAs)
+        ->setShortcut(QKeySequence::SaveAs);
+    file->addSeparator();
+    file->addAction(tr("&Export Figure\u2026"), this, &MainWindow::exportCurrentFigure)
+        ->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    file->addAction(tr("Export &All Figures\u2026"), this, &MainWindow::exportAllFigures);
     file->addSeparator();
     QAction* quit = file->addAction(tr("&Quit"), qApp, &QApplication::closeAllWindows);
     quit->setShortcut(QKeySequence::Quit);
     quit->setMenuRole(QAction::QuitRole);
+
+    QMenu* experiment = menuBar()->addMenu(tr("E&xperiment"));
+    experiment->addAction(tr("&Reset Selected Layer to Full Precision"), this,
+                          &MainWindow::resetSelectedLayer);
+    experiment->addAction(tr("&Compare Selected Experiments"), this,
+                          [this] { showView(View::Compare); });
+    experiment->addSeparator();
+    experiment->addAction(tr("Cancel &All Jobs"), m_jobs, &JobQueue::cancelAll);
+
+    menuBar()->addMenu(m_viewMenu);
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About QuantScope"), this, [this] {
+        QMessageBox::about(this, tr("About QuantScope"),
+                           tr("<b>QuantScope %1</b><p>A workbench for post-training quantization "
+                              "of large language models: RTN, GPTQ, AWQ and SmoothQuant to INT, "
+                              "MX and FP8 formats, and the statistics that explain the results.")
+                               .arg(QApplication::applicationVersion()));
+    });
 }
 
 void MainWindow::createStatusBar()
@@ -100,41 +190,101 @@ void MainWindow::createStatusBar()
     m_progress->setVisible(false);
     statusBar()->addWidget(m_status, 1);
     statusBar()->addPermanentWidget(m_progress);
-    showStatus(tr("Ready. Open a model folder with File \u25B8 Open Model\u2026 or drop it here."));
+    showStatus(tr("Ready. Open a model folder or a session with the File menu, or drop it here."));
 }
 
-bool MainWindow::openModel(const QString& dir)
+void MainWindow::connectSession()
+{
+    connect(m_startPage, &StartPage::openRequested, this, &MainWindow::chooseModelDirectory);
+    connect(m_tree, &ModelTree::linearSelected, this, &MainWindow::onTreeLinearSelected);
+    connect(m_job, &StatsJob::progressChanged, this, &MainWindow::onStatsProgress);
+    connect(m_job, &StatsJob::statsReady, this, &MainWindow::onStatsReady);
+    connect(m_job, &StatsJob::failed, this, &MainWindow::onStatsFailed);
+    connect(m_builder, &RecipeBuilder::runRequested, this, &MainWindow::runRecipe);
+    connect(m_experiments, &ExperimentList::recipeRequested, m_builder,
+            [this](const QString& yaml) { m_builder->loadYaml(yaml); });
+    connect(m_session, &SessionModel::linearSelected, m_builder,
+            [this](int layer, const QString&) { m_builder->setSelectedLayer(layer); });
+    connect(m_session, &SessionModel::dataReset, this, [this] {
+        m_builder->setNumLayers(m_session->numLayers());
+        // New recipes calibrate as the session does, so the shared calibration cache serves them.
+        if (m_session->data().header.calibration.samples > 0)
+            m_builder->setCalibration(m_controller->recipeDefaults().calibration);
+        updateTitle();
+    });
+    connect(m_controller, &SessionController::message, this, &MainWindow::showStatus);
+    connect(m_controller, &SessionController::failed, this,
+            [this](const QString& message) { showError(tr("QuantScope"), message); });
+    connect(m_controller, &SessionController::modelChanged, this, [this](const QString& dir) {
+        if (!dir.isEmpty() && dir != modelDirectory()) openModel(dir, /*startSession=*/false);
+    });
+    connect(m_controller, &SessionController::sessionOpened, this, [this](const QString& path) {
+        if (!path.startsWith(SessionController::autosaveDirectory()))
+            m_recent->add(RecentFiles::Kind::Session, path);
+        m_pages->setCurrentWidget(m_tabs);
+        updateTitle();
+        emit sessionOpened(path);
+    });
+    connect(m_controller, &SessionController::experimentAdded, this, [this](const QString& id) {
+        const auto* e = m_session->experiment(id);
+        showStatus(tr("Experiment %1 (%2) finished and saved.")
+                       .arg(id, e ? QString::fromStdString(e->name) : QString()));
+    });
+}
+
+void MainWindow::restoreSettings()
+{
+    QSettings settings;
+    if (settings.contains("window/geometry"))
+        restoreGeometry(settings.value("window/geometry").toByteArray());
+    if (settings.contains("window/state"))
+        restoreState(settings.value("window/state").toByteArray());
+    m_tabs->setCurrentIndex(settings.value("window/tab", 0).toInt());
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    QSettings settings;
+    settings.setValue("window/geometry", saveGeometry());
+    settings.setValue("window/state", saveState());
+    settings.setValue("window/tab", m_tabs->currentIndex());
+    m_jobs->cancelAll();
+    QMainWindow::closeEvent(event);
+}
+
+bool MainWindow::openModel(const QString& dir, bool startSession)
 {
     qs::ModelInfo info;
     try {
         info = qs::ModelInfo::load(QDir::cleanPath(dir).toStdString());
     } catch (const std::exception& e) {
         const QString message = tr("Cannot open model: %1").arg(QString::fromStdString(e.what()));
-        showStatus(message);
+        showError(tr("Open Model"), message);
         emit modelOpenFailed(message);
-        if (m_errorDialogs) {
-            // open(), not exec(): no nested event loop, the window keeps running behind it.
-            auto* box = new QMessageBox(QMessageBox::Warning, tr("Open Model"), message,
-                                        QMessageBox::Ok, this);
-            box->setAttribute(Qt::WA_DeleteOnClose);
-            box->open();
-        }
         return false;
     }
-
     m_job->cancel();
     m_model = std::move(info);
     const QString name = modelDisplayName(dir);
     m_tree->setModel(*m_model, name);
     m_inspector->clear();
-    m_pages->setCurrentWidget(m_splitter);
-    setWindowTitle(tr("%1 \u2014 QuantScope").arg(name));
-    showStatus(tr("Opened %1: %2 layers, %3 parameters. Select a linear module to inspect it.")
+    m_pages->setCurrentWidget(m_tabs);
+    m_recent->add(RecentFiles::Kind::Model, QDir::cleanPath(dir));
+    if (startSession) m_controller->newSessionForModel(dir);
+    updateTitle();
+    showStatus(tr("Opened %1: %2 layers, %3 parameters.%4")
                    .arg(QString::fromStdString(m_model->directory))
                    .arg(m_model->layers.size())
-                   .arg(formatCount(m_model->total_parameters)));
+                   .arg(formatCount(m_model->total_parameters))
+                   .arg(startSession ? tr(" Computing the baseline statistics\u2026") : QString()));
     emit modelOpened(dir);
     return true;
+}
+
+void MainWindow::openSession(const QString& path)
+{
+    m_controller->openSession(path);
+    showStatus(tr("Opening %1\u2026").arg(path));
 }
 
 QString MainWindow::modelDirectory() const
@@ -147,14 +297,50 @@ QString MainWindow::statusMessage() const
     return m_status->text();
 }
 
-void MainWindow::chooseModelDirectory()
+void MainWindow::showView(View view)
 {
-    const QString dir = QFileDialog::getExistingDirectory(
-        this, tr("Open Model Folder"), modelDirectory(), QFileDialog::ShowDirsOnly);
-    if (!dir.isEmpty()) openModel(dir);
+    m_tabs->setCurrentIndex(static_cast<int>(view));
 }
 
-void MainWindow::onLinearSelected(const QString& weightName)
+FigureView* MainWindow::currentFigure() const
+{
+    QWidget* page = m_tabs->currentWidget();
+    if (page == m_layerInspector) {
+        const auto views = m_layerInspector->figureViews();
+        return views.isEmpty() ? nullptr : views.front();
+    }
+    return dynamic_cast<FigureView*>(page);
+}
+
+void MainWindow::updateTitle()
+{
+    QString title = QStringLiteral("QuantScope");
+    if (m_model) title = modelDisplayName(modelDirectory()) + QStringLiteral(" \u2014 ") + title;
+    const QString path = m_session->path();
+    if (!path.isEmpty()) {
+        const bool autosaved = path.startsWith(SessionController::autosaveDirectory());
+        title = (autosaved ? tr("untitled session (autosaved)") : QFileInfo(path).fileName()) +
+                QStringLiteral(" \u00b7 ") + title;
+    }
+    setWindowTitle(title);
+}
+
+void MainWindow::showStatus(const QString& message)
+{
+    m_status->setText(message);
+}
+
+void MainWindow::showError(const QString& title, const QString& message)
+{
+    showStatus(tr("Error: %1").arg(message));
+    if (!m_errorDialogs) return;
+    // open(), not exec(): no nested event loop, the window keeps running behind it.
+    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+}
+
+void MainWindow::onTreeLinearSelected(const QString& weightName)
 {
     if (!m_model) return;
     QString shape, dtype;
@@ -168,7 +354,6 @@ void MainWindow::onLinearSelected(const QString& weightName)
     m_inspector->showPending(weightName, shape, dtype);
     m_progress->setValue(0);
     m_progress->setVisible(true);
-    showStatus(tr("Computing statistics of %1\u2026").arg(weightName));
     m_job->start(modelDirectory(), weightName);
 }
 
@@ -190,36 +375,6 @@ void MainWindow::onStatsFailed(const QString& tensorName, const QString& message
     m_progress->setVisible(false);
     m_inspector->showError(tensorName, message);
     showStatus(tr("Error: %1").arg(message));
-}
-
-void MainWindow::showStatus(const QString& message)
-{
-    m_status->setText(message);
-}
-
-QString MainWindow::droppedDirectory(const QMimeData* mime)
-{
-    if (!mime || !mime->hasUrls() || mime->urls().isEmpty()) return {};
-    const QUrl url = mime->urls().front();
-    if (!url.isLocalFile()) return {};
-    const QFileInfo info(url.toLocalFile());
-    // A dropped config.json or safetensors file stands for the folder it lives in.
-    if (info.isDir()) return info.absoluteFilePath();
-    if (info.isFile()) return info.absolutePath();
-    return {};
-}
-
-void MainWindow::dragEnterEvent(QDragEnterEvent* event)
-{
-    if (!droppedDirectory(event->mimeData()).isEmpty()) event->acceptProposedAction();
-}
-
-void MainWindow::dropEvent(QDropEvent* event)
-{
-    const QString dir = droppedDirectory(event->mimeData());
-    if (dir.isEmpty()) return;
-    event->acceptProposedAction();
-    openModel(dir);
 }
 
 }  // namespace qs::gui

@@ -11,6 +11,7 @@
 #include "core/model/model_config.h"
 #include "core/session/session_file.h"
 #include "core/study/experiment_runner.h"
+#include "core/study/session_header.h"
 #include "core/study/sweep_grid.h"
 #include "core/util/device.h"
 #include "core/util/error.h"
@@ -20,21 +21,6 @@ namespace fs = std::filesystem;
 
 namespace qs::cli {
 namespace {
-
-SessionHeader header_for(const CausalLM& model, const SweepGrid& grid)
-{
-    SessionHeader h;
-    h.quantscope_version = QS_VERSION;
-    h.created = utc_timestamp();
-    h.model_path = fs::absolute(model.directory()).lexically_normal().string();
-    h.model_config_sha256 = sha256_file_hex(model.directory() + "/config.json");
-    h.architecture = model.config().model_type;
-    h.num_layers = model.num_layers();
-    h.hidden_size = model.config().hidden_size;
-    h.calibration = {grid.calibration.dataset, grid.calibration.samples, grid.calibration.seqlen,
-                     grid.calibration.seed};
-    return h;
-}
 
 std::string summary_line(const ExperimentRecord& r)
 {
@@ -93,7 +79,7 @@ int run_sweep(const std::vector<std::string>& argv)
         for (const auto& [id, name] : list_experiments(session))
             done.insert(name);
     } else {
-        create_session(session, header_for(*model, grid), /*overwrite=*/true);
+        create_session(session, make_session_header(*model, grid.calibration), /*overwrite=*/true);
     }
 
     for (const auto& skipped : grid.skipped)

@@ -24,6 +24,7 @@ const char* kUsage =
     "  quantize  --model DIR --out DIR --recipe F  RTN/GPTQ/AWQ/SmoothQuant, layer by layer\n"
     "  sweep     --model DIR --grid F --session S  a grid of recipes into an HDF5 session\n"
     "  report    --session S                       experiments, sizes, ppl, Pareto frontier\n"
+    "  synth     --out DIR [--preset P]            random-initialised Llama of real shapes\n"
     "\n"
     "  quantscope-cli <command> --help   options of one command\n"
     "  quantscope-cli --version\n";
@@ -32,6 +33,7 @@ const char* kUsage =
 
 int main(int argc, char** argv)
 {
+    qs::reexec_with_passive_openmp_wait(argv);
     std::vector<std::string> args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "--help" || args[0] == "-h") {
         std::cout << kUsage;
@@ -52,6 +54,7 @@ int main(int argc, char** argv)
         if (command == "quantize") return qs::cli::run_quantize(rest);
         if (command == "sweep") return qs::cli::run_sweep(rest);
         if (command == "report") return qs::cli::run_report(rest);
+        if (command == "synth") return qs::cli::run_synth(rest);
         std::cerr << "quantscope-cli: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const qs::cli::UsageError& e) {

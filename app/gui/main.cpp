@@ -1,24 +1,19 @@
-// quantscope: the desktop GUI. Besides interactive use it has a screenshot mode that opens a
-// model, inspects its first linear module and saves the window as PNG without a display
-// (QT_QPA_PLATFORM=offscreen), which the docs and the GUI smoke test use.
+// quantscope: the desktop GUI. Besides interactive use it has two headless modes:
+// --screenshot (app/gui/screenshot_mode.h) and --export-figures (app/gui/export_figures.h).
 #include <cstdio>
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QPixmap>
+#include <QFileInfo>
 #include <QRegularExpression>
 #include <QSize>
-#include <QTimer>
 
+#include "app/gui/export_figures.h"
+#include "app/gui/screenshot_mode.h"
 #include "core/util/threading.h"
 #include "widgets/main_window.h"
-#include "widgets/model_tree.h"
-#include "widgets/stats_job.h"
-#include "widgets/tensor_inspector.h"
 
 namespace {
-
-using qs::gui::MainWindow;
 
 void printError(const QString& message)
 {
@@ -33,99 +28,128 @@ QSize parseSize(const QString& text)
     return {match.captured(1).toInt(), match.captured(2).toInt()};
 }
 
-// Drives the window from signals only (no processEvents): stats ready -> let layout settle on
-// a single-shot timer -> grab -> exit. Every failure path exits non-zero with a message.
-int runScreenshot(QApplication& app, MainWindow& window, const QString& modelDir,
-                  const QString& file, QSize size, int timeoutMs)
+bool isSessionFile(const QString& path)
 {
-    window.setErrorDialogsEnabled(false);
-    window.resize(size);
-    QObject::connect(&window, &MainWindow::modelOpenFailed, &app, printError);
-    QObject::connect(window.statsJob(), &qs::gui::StatsJob::failed, &app,
-                     [&app](const QString& tensor, const QString& message) {
-                         printError(QStringLiteral("%1: %2").arg(tensor, message));
-                         app.exit(1);
-                     });
-    QObject::connect(window.inspector(), &qs::gui::TensorInspector::statsShown, &app, [&] {
-        QTimer::singleShot(400, &app, [&] {
-            const QPixmap shot = window.grab();
-            if (!shot.save(file, "PNG")) {
-                printError(QStringLiteral("cannot write %1").arg(file));
-                app.exit(1);
-                return;
-            }
-            std::printf("%s: %dx%d\n", qPrintable(file), shot.width(), shot.height());
-            app.exit(0);
-        });
-    });
-    QTimer::singleShot(timeoutMs, &app, [&app, timeoutMs] {
-        printError(
-            QStringLiteral("timed out after %1 s waiting for the plots").arg(timeoutMs / 1000));
-        app.exit(1);
-    });
-
-    window.show();
-    if (!window.openModel(modelDir)) return 1;  // the message was printed by modelOpenFailed
-    if (!window.modelTree()->selectFirstLinear()) {
-        printError(QStringLiteral("%1: the model has no linear modules to show").arg(modelDir));
-        return 1;
-    }
-    return app.exec();
+    const QFileInfo info(path);
+    return info.isFile() &&
+           (info.suffix() == QLatin1String("h5") || info.suffix() == QLatin1String("hdf5"));
 }
 
 }  // namespace
 
 int main(int argc, char** argv)
 {
+    qs::reexec_with_passive_openmp_wait(argv);  // idle OpenMP threads must not starve the GUI
+    // Headless figure export has its own options and application (app/gui/export_figures.h).
+    if (qs::gui::isExportFiguresCall(argc, argv)) return qs::gui::exportFiguresMain(argc, argv);
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("QuantScope"));
+    QApplication::setOrganizationName(QStringLiteral("QuantScope"));
     QApplication::setApplicationVersion(QStringLiteral(QS_VERSION));
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        QStringLiteral("QuantScope: a workbench for post-training quantization of LLMs."));
+    parser.setApplicationDescription(QStringLiteral(
+        "QuantScope: a workbench for post-training quantization of LLMs.\n"
+        "Also: quantscope --export-figures FILE.h5 --out DIR [--preset one-column] (see "
+        "quantscope --export-figures --help)."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption modelOption(
         QStringLiteral("model"), QStringLiteral("Open the Hugging Face model folder <dir>."),
         QStringLiteral("dir"));
+    const QCommandLineOption sessionOption(
+        QStringLiteral("session-file"),  // not "session": QGuiApplication takes it (X11)
+        QStringLiteral("Open the session file <file.h5>."), QStringLiteral("file"));
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Open the model, inspect its first linear module, save the window as a "
-                       "PNG to <file> and exit (works with QT_QPA_PLATFORM=offscreen)."),
+        QStringLiteral("Open the model or session, show --view, save the window as a PNG to "
+                       "<file> and exit (works with QT_QPA_PLATFORM=offscreen)."),
         QStringLiteral("file"));
+    const QCommandLineOption viewOption(
+        QStringLiteral("view"),
+        QStringLiteral("View for --screenshot: %1 (default weights for a model, layer for a "
+                       "session).")
+            .arg(qs::gui::screenshotViews().join(QStringLiteral(", "))),
+        QStringLiteral("name"));
+    const QCommandLineOption experimentOption(
+        QStringLiteral("experiment"),
+        QStringLiteral("Experiment id to select for --screenshot, or \"best\"."),
+        QStringLiteral("id"));
+    const QCommandLineOption compareOption(
+        QStringLiteral("compare"), QStringLiteral("Experiment id to compare with (--screenshot)."),
+        QStringLiteral("id"));
+    const QCommandLineOption linearOption(
+        QStringLiteral("linear"),
+        QStringLiteral("Linear to select for --screenshot, as LAYER:MODULE (4:mlp.down_proj)."),
+        QStringLiteral("layer:module"));
     const QCommandLineOption sizeOption(
         QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1400x900)."),
         QStringLiteral("WxH"), QStringLiteral("1400x900"));
     const QCommandLineOption timeoutOption(
         QStringLiteral("timeout"),
-        QStringLiteral("Seconds --screenshot waits for the plots before failing (default 60)."),
-        QStringLiteral("seconds"), QStringLiteral("60"));
-    parser.addOptions({modelOption, screenshotOption, sizeOption, timeoutOption});
-    parser.addPositionalArgument(QStringLiteral("dir"), QStringLiteral("Model folder to open."),
-                                 QStringLiteral("[dir]"));
+        QStringLiteral("Seconds --screenshot waits for the view before failing (default 120)."),
+        QStringLiteral("seconds"), QStringLiteral("120"));
+    parser.addOptions({modelOption, sessionOption, screenshotOption, viewOption, experimentOption,
+                       compareOption, linearOption, sizeOption, timeoutOption});
+    parser.addPositionalArgument(QStringLiteral("path"),
+                                 QStringLiteral("Model folder or session file to open."),
+                                 QStringLiteral("[path]"));
     parser.process(app);
 
     QString modelDir = parser.value(modelOption);
+    QString sessionPath = parser.value(sessionOption);
     const QStringList positional = parser.positionalArguments();
-    if (positional.size() > 1 || (!positional.isEmpty() && !modelDir.isEmpty())) {
-        printError(QStringLiteral("give one model folder, either positional or with --model"));
+    if (positional.size() > 1 ||
+        (!positional.isEmpty() && (!modelDir.isEmpty() || !sessionPath.isEmpty())) ||
+        (!modelDir.isEmpty() && !sessionPath.isEmpty())) {
+        printError(QStringLiteral("give one model folder or one session file"));
         return 2;
     }
-    if (!positional.isEmpty()) modelDir = positional.front();
+    if (!positional.isEmpty()) {
+        if (isSessionFile(positional.front()))
+            sessionPath = positional.front();
+        else
+            modelDir = positional.front();
+    }
 
     qs::configure_threads();
-    MainWindow window;
+    qs::gui::MainWindow window;
 
     if (parser.isSet(screenshotOption)) {
-        const QSize size = parseSize(parser.value(sizeOption));
+        qs::gui::ScreenshotRequest request;
+        request.file = parser.value(screenshotOption);
+        request.modelDir = modelDir;
+        request.sessionPath = sessionPath;
+        request.view = parser.value(viewOption);
+        if (request.view.isEmpty())
+            request.view =
+                sessionPath.isEmpty() ? QStringLiteral("weights") : QStringLiteral("layer");
+        request.experiment = parser.value(experimentOption);
+        request.compared = parser.value(compareOption);
+        request.size = parseSize(parser.value(sizeOption));
         bool timeoutOk = false;
         const int timeoutS = parser.value(timeoutOption).toInt(&timeoutOk);
-        if (modelDir.isEmpty()) {
-            printError(QStringLiteral("--screenshot needs a model folder (--model DIR)"));
+        if (modelDir.isEmpty() && sessionPath.isEmpty()) {
+            printError(QStringLiteral("--screenshot needs a model folder or a session file"));
             return 2;
         }
-        if (!size.isValid() || size.width() < 400 || size.height() < 300) {
+        if (!qs::gui::screenshotViews().contains(request.view)) {
+            printError(QStringLiteral("--view must be one of: %1")
+                           .arg(qs::gui::screenshotViews().join(QStringLiteral(", "))));
+            return 2;
+        }
+        if (parser.isSet(linearOption)) {
+            const QString text = parser.value(linearOption);
+            const int colon = text.indexOf(QLatin1Char(':'));
+            bool layerOk = false;
+            request.layer = colon > 0 ? text.left(colon).toInt(&layerOk) : -1;
+            request.module = text.mid(colon + 1);
+            if (!layerOk || request.module.isEmpty()) {
+                printError(QStringLiteral("--linear must be LAYER:MODULE, e.g. 4:mlp.down_proj"));
+                return 2;
+            }
+        }
+        if (!request.size.isValid() || request.size.width() < 400 || request.size.height() < 300) {
             printError(QStringLiteral("--size must be WIDTHxHEIGHT, at least 400x300"));
             return 2;
         }
@@ -133,11 +157,14 @@ int main(int argc, char** argv)
             printError(QStringLiteral("--timeout must be a positive number of seconds"));
             return 2;
         }
-        return runScreenshot(app, window, modelDir, parser.value(screenshotOption), size,
-                             timeoutS * 1000);
+        request.timeoutMs = timeoutS * 1000;
+        return qs::gui::runScreenshot(app, window, request);
     }
 
     window.show();
-    if (!modelDir.isEmpty()) window.openModel(modelDir);
+    if (!sessionPath.isEmpty())
+        window.openSession(sessionPath);
+    else if (!modelDir.isEmpty())
+        window.openModel(modelDir);
     return app.exec();
 }

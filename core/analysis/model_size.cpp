@@ -2,8 +2,6 @@
 // size of a recipe before it runs.
 #include "core/analysis/model_size.h"
 
-#include <algorithm>
-
 namespace qs {
 namespace {
 
@@ -14,14 +12,12 @@ constexpr std::int64_t kUnquantizedBits = 16;
 ModelSize model_size(const ModelInfo& info, const Recipe& recipe)
 {
     const int layers = static_cast<int>(info.layers.size());
-    const int first = std::max(0, recipe.first_layer);
-    const int last = recipe.last_layer < 0 ? layers - 1 : std::min(layers - 1, recipe.last_layer);
 
     ModelSize size;
     size.parameters = info.total_parameters;
     std::int64_t quantized_parameters = 0, quantized_bits = 0;
     for (const LayerInfo& layer : info.layers) {
-        const bool quantized = layer.index >= first && layer.index <= last;
+        const bool quantized = recipe.quantizes_layer(layer.index, layers);
         for (const LinearInfo& linear : layer.linears) {
             const std::int64_t weights = linear.out_features * linear.in_features;
             const std::int64_t bits =

@@ -4,10 +4,10 @@
 //   recipe.weights.storage_bits(out, in) (codes plus scales / zero points / shared exponents,
 //   core/quant/quant_format.h); the range is [first_layer, last_layer], last_layer -1 meaning the
 //   last layer, clamped to the model's layers exactly as quantize_model clamps it (an empty
-//   range quantizes nothing).
+//   range quantizes nothing), minus the recipe's full_precision_layers (Recipe::quantizes_layer).
 // - Every other parameter costs 16 bits (fp16), whatever the checkpoint's dtype: embeddings,
 //   norms, biases (also those of quantized linears), lm_head, OPT's positions and projections,
-//   and the linear weights of layers outside the range.
+//   and the linear weights of layers outside the range or kept in full precision.
 // - Parameters are ModelInfo::total_parameters: a tied lm_head is counted once.
 // - linear_bits / linear_parameters cover every decoder linear weight (biases excluded):
 //   quantized ones at the format's cost, the others at 16 bits.

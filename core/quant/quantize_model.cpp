@@ -14,36 +14,13 @@
 #include "core/quant/quantize_observer.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
+#include "core/util/partial_directory.h"
+#include "core/util/feedback_span.h"
 
 namespace fs = std::filesystem;
 
 namespace qs {
 namespace {
-
-// Removes the partial output directory unless released (success).
-class PartialDirectory {
-public:
-    explicit PartialDirectory(const std::string& target)
-    {
-        std::string pattern = target + ".partial-XXXXXX";
-        std::vector<char> buf(pattern.begin(), pattern.end());
-        buf.push_back('\0');
-        if (!::mkdtemp(buf.data()))
-            fail_file(target,
-                      std::string("cannot create output directory: ") + std::strerror(errno));
-        m_path = buf.data();
-    }
-    ~PartialDirectory()
-    {
-        std::error_code ec;
-        if (!m_path.empty()) fs::remove_all(m_path, ec);
-    }
-    const std::string& path() const { return m_path; }
-    void release() { m_path.clear(); }
-
-private:
-    std::string m_path;
-};
 
 void add_tensor(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& t)
 {
@@ -109,11 +86,15 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     if (first > last)
         throw QsError("recipe layer range [" + std::to_string(recipe.first_layer) + ", " +
                       std::to_string(recipe.last_layer) + "] selects no layer");
+    bool any_selected = false;
+    for (int i = first; i <= last; ++i)
+        any_selected = any_selected || recipe.quantizes_layer(i, layers);
+    if (!any_selected)
+        throw QsError("recipe keeps every layer of [" + std::to_string(first) + ", " +
+                      std::to_string(last) + "] in full precision: nothing to quantize");
 
     QuantizeResult result;
     result.warnings = recipe.warnings();
-    if (fs::path(output_dir).has_parent_path())
-        fs::create_directories(fs::path(output_dir).parent_path());
     PartialDirectory partial(output_dir);
 
     CalibrationCache* cache =
@@ -121,13 +102,23 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
             ? options.cache
             : nullptr;
     QuantizeObserver* observer = options.observer;
+    // Progress: the calibration data (generated text can take a while) gets the first tenth,
+    // each layer an equal share of the rest; the steps' own reports land inside their share.
+    const double calibration_share = recipe.needs_calibration() ? 0.1 : 0.0;
+    auto layer_start = [&](int i) {
+        return calibration_share + (1.0 - calibration_share) * double(i) / layers;
+    };
     torch::Tensor inputs;
-    if (cache) {
-        inputs = cache->fp_inputs(0, feedback);
-    } else if (recipe.needs_calibration()) {
+    if (recipe.needs_calibration()) {
         report(feedback, 0.0, "calibration data");
-        auto windows = calibration_windows(model, recipe.calibration, feedback);
-        inputs = model.embed(windows.to(model.device()));
+        FeedbackSpan calibration_feedback(feedback, 0.0, calibration_share, "calibration · ");
+        if (cache) {
+            inputs = cache->fp_inputs(0, calibration_feedback.get());
+        } else {
+            auto windows =
+                calibration_windows(model, recipe.calibration, calibration_feedback.get());
+            inputs = model.embed(windows.to(model.device()));
+        }
     }
     auto context =
         make_layer_context(config, inputs.defined() ? inputs.size(1) : 1, model.device());
@@ -137,15 +128,18 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
     for (int i = 0; i < layers; ++i) {
-        report(feedback, double(i) / layers,
-               "layer " + std::to_string(i) + " of " + std::to_string(layers));
+        const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
+        report(feedback, layer_start(i), where);
+        FeedbackSpan layer_feedback(feedback, layer_start(i), layer_start(i + 1), where + " · ");
         LayerWeights weights = model.load_layer(i);
         LayerWeights original = observer ? deep_copy(weights) : LayerWeights();
-        const bool selected = i >= first && i <= last;
+        // Full-precision layers pass through like layers outside the range: their outputs
+        // (FP weights on whatever inputs arrive) feed the next layer.
+        const bool selected = recipe.quantizes_layer(i, layers);
         // The next layer's inputs: full precision (from the cache when it has them) unless
         // GPTQ propagates the quantized layer's outputs.
         auto fp_next = [&]() {
-            return cache && inputs_are_fp ? cache->fp_inputs(i + 1, feedback)
+            return cache && inputs_are_fp ? cache->fp_inputs(i + 1, layer_feedback.get())
                                           : run_layer(config, weights, inputs, context);
         };
         torch::Tensor next;
@@ -155,10 +149,11 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
             if (inputs.defined() && !propagate_quantized) next = fp_next();
             const CachedHessians* hessians =
                 cache && inputs_are_fp && recipe.uses(Method::Gptq)
-                    ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential, feedback)
+                    ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential,
+                                                      layer_feedback.get())
                     : nullptr;
-            layer_report = quantize_layer(config, recipe, i, weights, inputs, context, feedback,
-                                          observer, hessians);
+            layer_report = quantize_layer(config, recipe, i, weights, inputs, context,
+                                          layer_feedback.get(), observer, hessians);
             result.layers.push_back(layer_report);
             if (inputs.defined() && propagate_quantized) {
                 next = run_layer(config, weights, inputs, context);
@@ -199,9 +194,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     copy_side_files(model.directory(), partial.path());
 
     if (feedback) feedback->check_cancelled();
-    if (fs::exists(output_dir)) fs::remove_all(output_dir);  // only reached with force
-    fs::rename(partial.path(), output_dir);
-    partial.release();
+    partial.commit(/*replace=*/true);  // an existing target only gets here with options.force
     result.output_dir = output_dir;
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -58,6 +58,30 @@ bool Recipe::uses(Method method) const
     return std::find(methods.begin(), methods.end(), method) != methods.end();
 }
 
+bool Recipe::quantizes_layer(int layer, int num_layers) const
+{
+    const int first = std::max(0, first_layer);
+    const int last = last_layer < 0 ? num_layers - 1 : std::min(num_layers - 1, last_layer);
+    return layer >= first && layer <= last &&
+           std::find(full_precision_layers.begin(), full_precision_layers.end(), layer) ==
+               full_precision_layers.end();
+}
+
+std::string Recipe::default_name() const
+{
+    std::string out;
+    for (std::size_t i = 0; i < methods.size(); ++i)
+        out += (i ? "+" : "") + method_name(methods[i]);
+    out += "-" + weights.name();
+    if (activations.kind != FormatKind::None) out += "-a" + activations.name();
+    if (first_layer != 0 || last_layer != -1)
+        out += "-L" + std::to_string(first_layer) +
+               (last_layer == first_layer ? "" : "-" + std::to_string(last_layer));
+    for (std::size_t i = 0; i < full_precision_layers.size(); ++i)
+        out += (i ? "," : "-fp") + std::to_string(full_precision_layers[i]);
+    return out;
+}
+
 bool Recipe::needs_calibration() const
 {
     return uses(Method::Gptq) || uses(Method::Awq) || uses(Method::SmoothQuant) ||
@@ -90,7 +114,7 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
     if (!root.IsMap()) fail_file(source, "a recipe is a YAML mapping");
     check_keys(root,
                {"name", "methods", "weights", "activations", "activation_ranges", "calibration",
-                "gptq", "awq", "smoothquant", "layers"},
+                "gptq", "awq", "smoothquant", "layers", "full_precision_layers"},
                "the recipe", source);
     Recipe r;
     try {
@@ -150,6 +174,12 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
             r.first_layer = l[0].as<int>();
             r.last_layer = l[1].as<int>();
         }
+        if (const auto& f = root["full_precision_layers"]) {
+            if (!f.IsSequence())
+                fail_file(source, "full_precision_layers must be a list of layer indices");
+            for (const auto& layer : f)
+                r.full_precision_layers.push_back(layer.as<int>());
+        }
     } catch (const YAML::Exception& e) {
         fail_file(source, std::string("bad value: ") + e.what());
     } catch (const QsError& e) {
@@ -169,12 +199,34 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
                   "from the data)");
     if (r.weights.kind == FormatKind::None && (r.uses(Method::Gptq) || r.uses(Method::Awq)))
         fail_file(source, "gptq and awq need a quantized weight format");
-    if (r.name.empty()) {
-        for (std::size_t i = 0; i < r.methods.size(); ++i)
-            r.name += (i ? "+" : "") + method_name(r.methods[i]);
-        r.name += "-" + r.weights.name();
-        if (r.activations.kind != FormatKind::None) r.name += "-a" + r.activations.name();
-    }
+    if (r.weights.kind == FormatKind::Int && r.weights.granularity == Granularity::Token)
+        fail_file(source,
+                  "per-token granularity is for activations; weights use channel, "
+                  "group or tensor");
+    if (r.uses(Method::Gptq) && r.weights.kind == FormatKind::Int &&
+        r.weights.granularity == Granularity::Tensor)
+        fail_file(source, "gptq needs per-channel or group INT weights, not per-tensor");
+    if (r.uses(Method::Gptq) && r.weights.kind == FormatKind::Int && r.gptq.mx_micro_block > 1 &&
+        r.weights.granularity != Granularity::Channel)
+        fail_file(source,
+                  "gptq micro-blocks (mx_micro_block) with INT weights need per-channel "
+                  "granularity");
+    if (r.first_layer < 0 || (r.last_layer >= 0 && r.last_layer < r.first_layer))
+        fail_file(source, "layers [" + std::to_string(r.first_layer) + ", " +
+                              std::to_string(r.last_layer) +
+                              "] is not a range (first >= 0, last >= first or -1 for the end)");
+    auto& fp = r.full_precision_layers;
+    std::sort(fp.begin(), fp.end());
+    if (!fp.empty() && fp.front() < 0)
+        fail_file(source, "full_precision_layers must be non-negative layer indices");
+    if (auto twice = std::adjacent_find(fp.begin(), fp.end()); twice != fp.end())
+        fail_file(source, "full_precision_layers lists layer " + std::to_string(*twice) + " twice");
+    for (int layer : fp)
+        if (layer < r.first_layer || (r.last_layer >= 0 && layer > r.last_layer))
+            fail_file(source, "full_precision_layers: layer " + std::to_string(layer) +
+                                  " is outside layers [" + std::to_string(r.first_layer) + ", " +
+                                  std::to_string(r.last_layer) + "]");
+    if (r.name.empty()) r.name = r.default_name();
     return r;
 }
 
@@ -199,6 +251,7 @@ std::string Recipe::to_yaml() const
     out << YAML::Key << "weights" << YAML::Value << weights.name();
     if (activations.kind != FormatKind::None)
         out << YAML::Key << "activations" << YAML::Value << activations.name();
+    if (static_activations) out << YAML::Key << "activation_ranges" << YAML::Value << "static";
     out << YAML::Key << "calibration" << YAML::Value << YAML::Flow << YAML::BeginMap;
     if (!calibration.dataset.empty())
         out << YAML::Key << "dataset" << YAML::Value << calibration.dataset;
@@ -219,6 +272,12 @@ std::string Recipe::to_yaml() const
     if (first_layer != 0 || last_layer != -1)
         out << YAML::Key << "layers" << YAML::Value << YAML::Flow << YAML::BeginSeq << first_layer
             << last_layer << YAML::EndSeq;
+    if (!full_precision_layers.empty()) {
+        out << YAML::Key << "full_precision_layers" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+        for (int layer : full_precision_layers)
+            out << layer;
+        out << YAML::EndSeq;
+    }
     out << YAML::EndMap;
     return std::string(out.c_str()) + "\n";
 }

@@ -12,6 +12,8 @@
 //   awq: {grid: 20, duo_scaling: false, clip: true}
 //   smoothquant: {alpha: 0.5}
 //   layers: [0, 4]                # optional inclusive range; default all
+//   full_precision_layers: [2]    # optional: layers of the range left unquantized (weights and
+//                                 # activations), like llm-compressor's `ignore` list
 //
 // Scaling (awq, smoothquant) before gptq is the combination the papers use; gptq before a
 // scaling step is accepted for study with a warning (it is known to degrade accuracy): the
@@ -71,8 +73,17 @@ struct Recipe {
     SmoothQuantSettings smoothquant;
     int first_layer = 0;
     int last_layer = -1;  // inclusive; -1 = last layer of the model
+    // Layers inside the range kept in full precision (from_yaml sorts and checks them). They
+    // still run in the calibration stream: with GPTQ the next layer's inputs come from them.
+    std::vector<int> full_precision_layers;
 
     bool uses(Method method) const;
+    // Whether layer `layer` of a model with `num_layers` layers is quantized: inside the range
+    // (clamped to the model as quantize_model and model_size clamp it) and not full precision.
+    bool quantizes_layer(int layer, int num_layers) const;
+    // The name a recipe gets when none is given (the sweep's names): "<methods>-<weights>"
+    // plus "-a<activations>", and "-L<first>-<last>" / "-fp<i>,<j>" when those are set.
+    std::string default_name() const;
     bool needs_calibration() const;
     // Human-readable warnings (e.g. reversed order); empty when none.
     std::vector<std::string> warnings() const;

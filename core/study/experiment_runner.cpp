@@ -1,5 +1,6 @@
 #include "core/study/experiment_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -14,6 +15,7 @@
 #include "core/quant/quantize_model.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
+#include "core/util/feedback_span.h"
 
 namespace fs = std::filesystem;
 
@@ -30,19 +32,58 @@ struct ScratchDirectory {
     }
 };
 
-std::vector<PerplexityRecord> evaluate_all(const CausalLM& model,
-                                           const ExperimentSettings& settings, Feedback* feedback)
+// Tokens the evaluation of one dataset runs through the model (for progress shares).
+double evaluation_tokens(const EvalDataset& dataset, const ExperimentSettings& settings)
 {
+    const double all = double(dataset.tokens.size());
+    return settings.limit_windows > 0
+               ? std::min(all, double(settings.limit_windows) * double(settings.seqlen))
+               : all;
+}
+
+// Evaluates every dataset; their reports share [begin, 1] of `feedback` by token count.
+std::vector<PerplexityRecord> evaluate_all(const CausalLM& model,
+                                           const ExperimentSettings& settings, Feedback* feedback,
+                                           double begin = 0.0)
+{
+    double total = 0;
+    for (const auto& dataset : settings.datasets)
+        total += evaluation_tokens(dataset, settings);
     std::vector<PerplexityRecord> out;
+    double at = begin;
     for (const auto& dataset : settings.datasets) {
         PerplexityOptions options;
         options.seqlen = settings.seqlen;
         options.limit_windows = settings.limit_windows;
-        report(feedback, 0.0, "perplexity on " + dataset.label);
-        auto r = evaluate_perplexity(model, dataset.tokens, options, feedback);
+        const std::string stage = "perplexity on " + dataset.label;
+        report(feedback, at, stage);
+        const double share =
+            total > 0 ? (1.0 - begin) * evaluation_tokens(dataset, settings) / total : 0.0;
+        FeedbackSpan span(feedback, at, at + share, stage + " · ");
+        auto r = evaluate_perplexity(model, dataset.tokens, options, span.get());
         out.push_back({dataset.label, dataset.path, r.window_length, r.windows, r.ppl, r.seconds});
+        at += share;
     }
     return out;
+}
+
+// Share of an experiment's progress that quantization (with its analysis) takes, the rest
+// being evaluation. A rough cost model: quantizing runs about eight passes of each layer over
+// the calibration tokens (statistics per stage, errors, Hessians per GPTQ stage, outputs),
+// evaluation one pass over the evaluation tokens.
+double quantization_share(const Recipe& recipe, const ExperimentSettings& settings)
+{
+    const double calibration_tokens =
+        double(recipe.needs_calibration()
+                   ? recipe.calibration.samples
+                   : std::min<std::int64_t>(recipe.calibration.samples,
+                                            settings.analysis.depth_samples)) *
+        double(recipe.calibration.seqlen);
+    double eval = 0;
+    for (const auto& dataset : settings.datasets)
+        eval += evaluation_tokens(dataset, settings);
+    const double quantize = 8.0 * calibration_tokens;
+    return quantize + eval > 0 ? quantize / (quantize + eval) : 1.0;
 }
 
 }  // namespace
@@ -92,17 +133,23 @@ ExperimentRecord run_experiment(const CausalLM& model, const Recipe& recipe, con
         return record;
     }
     record.size = model_size(info, recipe);
+    const double quantize_end = quantization_share(recipe, settings);
+    const double prepare_end = 0.05 * quantize_end;
 
     // The depth stream and RTN's statistics use the calibration windows' embeddings.
     torch::Tensor depth_inputs;
-    if (cache && cache->serves(recipe.calibration)) {
-        depth_inputs = cache->fp_inputs(0, feedback);
-    } else {
-        auto settings_small = recipe.calibration;
-        settings_small.samples =
-            std::min<std::int64_t>(settings_small.samples, settings.analysis.depth_samples);
-        depth_inputs =
-            model.embed(calibration_windows(model, settings_small, feedback).to(model.device()));
+    {
+        report(feedback, 0.0, "calibration data");
+        FeedbackSpan span(feedback, 0.0, prepare_end, "calibration data · ");
+        if (cache && cache->serves(recipe.calibration)) {
+            depth_inputs = cache->fp_inputs(0, span.get());
+        } else {
+            auto settings_small = recipe.calibration;
+            settings_small.samples =
+                std::min<std::int64_t>(settings_small.samples, settings.analysis.depth_samples);
+            depth_inputs = model.embed(
+                calibration_windows(model, settings_small, span.get()).to(model.device()));
+        }
     }
     ExperimentAnalysis analysis(model.config(), recipe, depth_inputs, settings.analysis);
 
@@ -112,7 +159,11 @@ ExperimentRecord run_experiment(const CausalLM& model, const Recipe& recipe, con
     options.force = true;
     options.cache = cache;
     options.observer = &analysis;
-    const auto result = quantize_model(model, recipe, scratch.path, options, feedback);
+    QuantizeResult result;
+    {
+        FeedbackSpan span(feedback, prepare_end, quantize_end);
+        result = quantize_model(model, recipe, scratch.path, options, span.get());
+    }
     record.quantize_seconds = result.seconds;
     for (const auto& layer : result.layers)
         for (const auto& note : layer.notes)
@@ -121,7 +172,7 @@ ExperimentRecord run_experiment(const CausalLM& model, const Recipe& recipe, con
     record.depth = analysis.depth();
 
     auto quantized = CausalLM::open(scratch.path, model.device(), /*with_tokenizer=*/false);
-    record.perplexity = evaluate_all(*quantized, settings, feedback);
+    record.perplexity = evaluate_all(*quantized, settings, feedback, quantize_end);
     return record;
 }
 
@@ -132,9 +183,11 @@ std::vector<LinearRecord> compute_baseline(const CausalLM& model, CalibrationCac
     const auto& config = model.config();
     std::vector<LinearRecord> out;
     for (int layer = 0; layer < model.num_layers(); ++layer) {
-        report(feedback, double(layer) / model.num_layers(),
-               "baseline statistics, layer " + std::to_string(layer));
-        auto inputs = cache.fp_inputs(layer, feedback);
+        const std::string stage = "baseline statistics, layer " + std::to_string(layer);
+        report(feedback, double(layer) / model.num_layers(), stage);
+        FeedbackSpan span(feedback, double(layer) / model.num_layers(),
+                          double(layer + 1) / model.num_layers(), stage + " · ");
+        auto inputs = cache.fp_inputs(layer, span.get());
         LayerWeights weights = model.load_layer(layer);
         auto context = make_layer_context(config, inputs.size(1), model.device());
         auto activations = layer_activation_stats(config, weights, inputs, context, options);

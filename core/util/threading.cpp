@@ -1,6 +1,8 @@
 #include "core/util/threading.h"
 
 #include <cstdlib>
+
+#include <unistd.h>
 #include <dlfcn.h>
 #include <filesystem>
 #include <link.h>
@@ -46,6 +48,14 @@ std::string runtime_summary()
     }
     return std::string("torch ") + TORCH_VERSION + ", " + std::to_string(at::get_num_threads()) +
            " threads, BLAS: " + (blas.empty() ? "unknown" : blas);
+}
+
+void reexec_with_passive_openmp_wait(char** argv)
+{
+    if (std::getenv("OMP_WAIT_POLICY")) return;
+    ::setenv("OMP_WAIT_POLICY", "passive", 1);
+    ::execv("/proc/self/exe", argv);
+    // exec failed (no /proc): run on with the default policy.
 }
 
 }  // namespace qs

@@ -55,6 +55,33 @@ TEST(Recipe, RoundTripsThroughYaml)
     EXPECT_EQ(again.methods, r.methods);
     EXPECT_TRUE(again.weights == r.weights);
     EXPECT_TRUE(again.activations == r.activations);
+
+    const auto st = Recipe::from_yaml(
+        "weights: int8-channel-sym\nactivations: int8-tensor-sym\nactivation_ranges: static\n");
+    EXPECT_TRUE(Recipe::from_yaml(st.to_yaml()).static_activations) << st.to_yaml();
+}
+
+TEST(Recipe, FullPrecisionLayersRoundTrip)
+{
+    const auto r = Recipe::from_yaml(
+        "methods: [gptq]\nweights: int4-g128-asym\nlayers: [1, 4]\nfull_precision_layers: [3, "
+        "2]\n");
+    EXPECT_EQ(r.full_precision_layers, (std::vector<int>{2, 3}));
+    const auto yaml = r.to_yaml();
+    EXPECT_NE(yaml.find("full_precision_layers: [2, 3]"), std::string::npos) << yaml;
+    const auto again = Recipe::from_yaml(yaml);
+    EXPECT_EQ(again.full_precision_layers, r.full_precision_layers);
+    EXPECT_EQ(again.to_yaml(), yaml);
+    EXPECT_FALSE(r.quantizes_layer(0, 6));
+    EXPECT_TRUE(r.quantizes_layer(1, 6));
+    EXPECT_FALSE(r.quantizes_layer(2, 6));
+    EXPECT_FALSE(r.quantizes_layer(3, 6));
+    EXPECT_TRUE(r.quantizes_layer(4, 6));
+    EXPECT_FALSE(r.quantizes_layer(5, 6));
+    EXPECT_EQ(r.name, "gptq-int4-g128-asym-L1-4-fp2,3");
+    // Written only when there are some.
+    EXPECT_EQ(Recipe::from_yaml("weights: int4\n").to_yaml().find("full_precision_layers"),
+              std::string::npos);
 }
 
 TEST(Recipe, DefaultsToRtnAndNamesItself)
@@ -94,6 +121,15 @@ TEST(Recipe, ErrorsNameTheSource)
     expect_error("weights: [int4\n", "YAML");
     expect_error("weights: int4\nsmoothquant: {alpha: 1.5}\n", "alpha");
     expect_error("weights: int4\nlayers: [1]\n", "layers");
+    expect_error("weights: int4\nlayers: [3, 1]\n", "not a range");
+    expect_error("weights: int4-token\n", "per-token");
+    expect_error("methods: [gptq]\nweights: int4-tensor\n", "per-tensor");
+    expect_error("methods: [gptq]\nweights: int4-g32\ngptq: {mx_micro_block: 32}\n",
+                 "micro-blocks");
+    expect_error("weights: int4\nfull_precision_layers: [-1]\n", "non-negative");
+    expect_error("weights: int4\nfull_precision_layers: [2, 1, 2]\n", "layer 2 twice");
+    expect_error("weights: int4\nfull_precision_layers: 2\n", "list of layer indices");
+    expect_error("weights: int4\nlayers: [1, 2]\nfull_precision_layers: [3]\n", "outside");
 }
 
 TEST(Recipe, BundledRecipesParse)

@@ -14,6 +14,7 @@
 #include <QProgressBar>
 #include <QSignalSpy>
 #include <QStackedWidget>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTimer>
 #include <QUrl>
@@ -85,6 +86,7 @@ private:
 private slots:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);  // autosaved sessions stay out of $HOME
         qs::configure_threads();
         m_modelDir = sharedDir() + "/models/stories260K/hf";
     }
