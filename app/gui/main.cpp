@@ -82,6 +82,9 @@ int main(int argc, char** argv)
         QStringLiteral("linear"),
         QStringLiteral("Linear to select for --screenshot, as LAYER:MODULE (4:mlp.down_proj)."),
         QStringLiteral("layer:module"));
+    const QCommandLineOption activationsOption(
+        QStringLiteral("activations"),
+        QStringLiteral("Kurtosis map of activations instead of weights (--screenshot)."));
     const QCommandLineOption sizeOption(
         QStringLiteral("size"), QStringLiteral("Window size for --screenshot (default 1400x900)."),
         QStringLiteral("WxH"), QStringLiteral("1400x900"));
@@ -90,7 +93,7 @@ int main(int argc, char** argv)
         QStringLiteral("Seconds --screenshot waits for the view before failing (default 120)."),
         QStringLiteral("seconds"), QStringLiteral("120"));
     parser.addOptions({modelOption, sessionOption, screenshotOption, viewOption, experimentOption,
-                       compareOption, linearOption, sizeOption, timeoutOption});
+                       compareOption, linearOption, activationsOption, sizeOption, timeoutOption});
     parser.addPositionalArgument(QStringLiteral("path"),
                                  QStringLiteral("Model folder or session file to open."),
                                  QStringLiteral("[path]"));
@@ -126,6 +129,7 @@ int main(int argc, char** argv)
                 sessionPath.isEmpty() ? QStringLiteral("weights") : QStringLiteral("layer");
         request.experiment = parser.value(experimentOption);
         request.compared = parser.value(compareOption);
+        request.activations = parser.isSet(activationsOption);
         request.size = parseSize(parser.value(sizeOption));
         bool timeoutOk = false;
         const int timeoutS = parser.value(timeoutOption).toInt(&timeoutOk);

@@ -8,6 +8,7 @@
 #include <QPixmap>
 #include <QTimer>
 
+#include "widgets/kurtosis_map_view.h"
 #include "widgets/main_window.h"
 #include "widgets/model_tree.h"
 #include "widgets/session_controller.h"
@@ -68,6 +69,7 @@ void applySelection(MainWindow& window, const ScreenshotRequest& request)
     if (!experiment.isEmpty()) session->selectExperiment(experiment);
     if (!request.compared.isEmpty()) session->selectComparedExperiment(request.compared);
     if (request.layer >= 0) session->selectLinear(request.layer, request.module);
+    if (request.activations) window.kurtosisMap()->setTensorKind(TensorKind::Activations);
     window.showView(viewOf(request.view));
 }
 

@@ -23,6 +23,7 @@ struct ScreenshotRequest {
     QString compared;    // id to compare with
     int layer = -1;      // linear to select: layer and module
     QString module;
+    bool activations = false;  // kurtosis map: activations instead of weights
     QSize size{1400, 900};
     int timeoutMs = 60000;
 };

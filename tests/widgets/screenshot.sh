@@ -49,4 +49,28 @@ fi
 grep -q "no-such-model" "$tmp/stderr.txt" || { echo "FAIL: error does not name the folder"; cat "$tmp/stderr.txt"; exit 1; }
 [[ ! -e $tmp/bad.png ]] || { echo "FAIL: a PNG was written for a bad model"; exit 1; }
 
-echo "OK: ${width}x${height}, $bytes bytes"
+# Session mode: every view of a session made here by `quantscope-cli sweep` (tiny grid).
+cli=$(dirname "$quantscope")/../cli/quantscope-cli
+cat > "$tmp/grid.yaml" <<GRID
+name: screenshot-test
+calibration: {dataset: $shared/data/wikitext-2/valid.txt, samples: 4, seqlen: 64, seed: 0}
+evaluation: {seqlen: 128, limit: 2, datasets: [wikitext2=$shared/data/wikitext-2-raw/wiki.test.raw]}
+methods: [rtn, gptq]
+weights: [int4-g32-asym]
+GRID
+"$cli" sweep --model "$model" --grid "$tmp/grid.yaml" --session "$tmp/s.h5" --quiet > /dev/null
+for view in layer kurtosis depth pareto compare; do
+    "$quantscope" --session-file "$tmp/s.h5" --view "$view" --experiment best \
+        --linear 1:mlp.down_proj --size 1200x800 --screenshot "$tmp/$view.png" --timeout 60
+    bytes=$(stat -c %s "$tmp/$view.png")
+    # A view with plots, tables and the tree is far above 30 KB; an empty window is not.
+    (( bytes > 30000 )) || { echo "FAIL: $view screenshot is only $bytes bytes"; exit 1; }
+done
+set +e
+"$quantscope" --session-file "$tmp/s.h5" --view nonsense --screenshot "$tmp/x.png" 2> "$tmp/stderr.txt"
+rc=$?
+set -e
+(( rc == 2 )) || { echo "FAIL: an unknown --view gave exit code $rc"; exit 1; }
+grep -q "view must be one of" "$tmp/stderr.txt" || { echo "FAIL: no message for a bad --view"; exit 1; }
+
+echo "OK: ${width}x${height}, $bytes bytes; session views"
