@@ -5,6 +5,8 @@
 
 #include <qcustomplot.h>
 
+#include "widgets/linear_plot.h"
+
 namespace qs::gui {
 namespace {
 
@@ -15,11 +17,6 @@ const QColor k_medianColor(204, 0, 0);
 QCPBars* barsOf(QCustomPlot* plot)
 {
     return plot->plottableCount() > 0 ? qobject_cast<QCPBars*>(plot->plottable(0)) : nullptr;
-}
-
-QCPTextElement* titleOf(const QCustomPlot* plot)
-{
-    return qobject_cast<QCPTextElement*>(plot->plotLayout()->element(0, 0));
 }
 
 // The median line and its label are items; they are rebuilt on every fill.
@@ -41,23 +38,12 @@ double median(std::vector<float> values)
 QCustomPlot* makeInspectorPlot(QWidget* parent, const QString& xLabel, const QString& yLabel,
                                bool logY)
 {
-    auto* plot = new QCustomPlot(parent);
+    auto* plot = makeLinearPlot(parent);  // title row, drag and zoom
     plot->setMinimumSize(240, 180);
-    plot->setNoAntialiasingOnDrag(true);
-    plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-
-    plot->plotLayout()->insertRow(0);
-    QFont titleFont = plot->font();
-    titleFont.setBold(true);
-    plot->plotLayout()->addElement(0, 0, new QCPTextElement(plot, QString(), titleFont));
-
     plot->xAxis->setLabel(xLabel);
     plot->yAxis->setLabel(yLabel);
     if (logY) {
-        plot->yAxis->setScaleType(QCPAxis::stLogarithmic);
-        auto ticker = QSharedPointer<QCPAxisTickerLog>::create();
-        ticker->setLogBase(10);
-        plot->yAxis->setTicker(ticker);
+        setLogScale(plot->yAxis);
         plot->yAxis->setNumberFormat("gb");
         plot->yAxis->setNumberPrecision(0);
     }
@@ -74,7 +60,7 @@ QCustomPlot* makeInspectorPlot(QWidget* parent, const QString& xLabel, const QSt
 
 void setPlotTitle(QCustomPlot* plot, const QString& title)
 {
-    if (auto* element = titleOf(plot)) element->setText(title);
+    setLinearPlotTitle(plot, title);
 }
 
 void plotHistogram(QCustomPlot* plot, const qs::Histogram& histogram)

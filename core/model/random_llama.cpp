@@ -10,6 +10,7 @@
 #include <torch/torch.h>
 
 #include "core/io/safetensors_writer.h"
+#include "core/io/tensor_torch.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 #include "core/util/partial_directory.h"
@@ -19,27 +20,13 @@ namespace fs = std::filesystem;
 namespace qs {
 namespace {
 
-torch::ScalarType scalar_type(DType dtype)
-{
-    switch (dtype) {
-        case DType::F32:
-            return torch::kFloat32;
-        case DType::F16:
-            return torch::kFloat16;
-        case DType::BF16:
-            return torch::kBFloat16;
-        default:
-            throw QsError("random model: dtype must be F32, F16 or BF16, not " + dtype_name(dtype));
-    }
-}
-
 class ShardWriter {
 public:
     ShardWriter(DType dtype, std::string dir) : m_dtype(dtype), m_dir(std::move(dir)) {}
 
     void add(const std::string& name, const torch::Tensor& values)
     {
-        auto t = values.to(scalar_type(m_dtype)).contiguous();
+        auto t = values.to(torch_dtype_of(m_dtype, m_dir)).contiguous();
         const auto* bytes = static_cast<const std::uint8_t*>(t.data_ptr());
         const std::size_t size = t.numel() * t.element_size();
         m_writer.add(name, m_dtype, t.sizes().vec(),
@@ -111,6 +98,8 @@ void validate(const RandomLlamaSpec& s)
         throw QsError(
             "random model: hidden_size must divide into num_heads, and num_heads into "
             "num_key_value_heads");
+    if (s.dtype != DType::F32 && s.dtype != DType::F16 && s.dtype != DType::BF16)
+        throw QsError("random model: dtype must be F32, F16 or BF16, not " + dtype_name(s.dtype));
     if (s.outlier_channels < 0 || s.outlier_channels > s.hidden_size ||
         s.weight_outlier_columns < 0 || s.weight_outlier_columns > s.intermediate_size)
         throw QsError("random model: outlier counts must lie in [0, the dimension]");
