@@ -206,6 +206,10 @@ Recipe Recipe::from_yaml(const std::string& text, const std::string& source)
     if (r.uses(Method::Gptq) && r.weights.kind == FormatKind::Int &&
         r.weights.granularity == Granularity::Tensor)
         fail_file(source, "gptq needs per-channel or group INT weights, not per-tensor");
+    if (r.uses(Method::Gptq) && r.weights.kind == FormatKind::Mx && r.gptq.act_order)
+        fail_file(source,
+                  "gptq act_order cannot be combined with MX weights: MX blocks are contiguous "
+                  "in the original column order (use act_order: false)");
     if (r.uses(Method::Gptq) && r.weights.kind == FormatKind::Int && r.gptq.mx_micro_block > 1 &&
         r.weights.granularity != Granularity::Channel)
         fail_file(source,

@@ -126,6 +126,7 @@ TEST(Recipe, ErrorsNameTheSource)
     expect_error("methods: [gptq]\nweights: int4-tensor\n", "per-tensor");
     expect_error("methods: [gptq]\nweights: int4-g32\ngptq: {mx_micro_block: 32}\n",
                  "micro-blocks");
+    expect_error("methods: [gptq]\nweights: mxint4-32\ngptq: {act_order: true}\n", "act_order");
     expect_error("weights: int4\nfull_precision_layers: [-1]\n", "non-negative");
     expect_error("weights: int4\nfull_precision_layers: [2, 1, 2]\n", "layer 2 twice");
     expect_error("weights: int4\nfull_precision_layers: 2\n", "list of layer indices");
