@@ -22,9 +22,11 @@ const char* kUsage =
     "  generate  --model DIR --prompt TEXT         greedy generation\n"
     "  eval      --model DIR --dataset FILE        perplexity (GPTQ protocol)\n"
     "  quantize  --model DIR --out DIR --recipe F  RTN/GPTQ/AWQ/SmoothQuant, layer by layer\n"
+    "  export    --model DIR --recipe F --format X  gptq, awq, compressed-tensors, mx (--out)\n"
     "  sweep     --model DIR --grid F --session S  a grid of recipes into an HDF5 session\n"
     "  report    --session S                       experiments, sizes, ppl, Pareto frontier\n"
     "  synth     --out DIR [--preset P]            random-initialised Llama of real shapes\n"
+    "  import    --in PATH --out DIR               dequantize a GPTQ/AWQ/GGUF checkpoint\n"
     "\n"
     "  quantscope-cli <command> --help   options of one command\n"
     "  quantscope-cli --version\n";
@@ -52,9 +54,11 @@ int main(int argc, char** argv)
         if (command == "generate") return qs::cli::run_generate(rest);
         if (command == "eval") return qs::cli::run_eval(rest);
         if (command == "quantize") return qs::cli::run_quantize(rest);
+        if (command == "export") return qs::cli::run_export(rest);
         if (command == "sweep") return qs::cli::run_sweep(rest);
         if (command == "report") return qs::cli::run_report(rest);
         if (command == "synth") return qs::cli::run_synth(rest);
+        if (command == "import") return qs::cli::run_import(rest);
         std::cerr << "quantscope-cli: unknown command '" << command << "'\n\n" << kUsage;
         return 2;
     } catch (const qs::cli::UsageError& e) {

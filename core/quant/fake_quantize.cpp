@@ -90,6 +90,27 @@ torch::Tensor fake_quantize_weight(const torch::Tensor& w, const QuantFormat& f)
     return out.to(w.scalar_type());
 }
 
+IntGroupQuantization int_quantize_weight(const torch::Tensor& w, const QuantFormat& f,
+                                         bool awq_style)
+{
+    if (f.kind != FormatKind::Int || f.granularity == Granularity::Token || w.dim() != 2)
+        throw QsError("weight format " + f.name() + ": no integer parameters for this weight");
+    const auto rows = w.size(0);
+    const bool whole = f.granularity == Granularity::Tensor;
+    const int group = f.granularity == Granularity::Group ? f.group_size : 0;
+    if (f.granularity == Granularity::Group && group <= 0)
+        throw QsError("weight format " + f.name() + " needs a positive group size");
+    auto x = whole ? w.to(torch::kFloat32).reshape({1, -1}) : w.to(torch::kFloat32);
+    auto r = awq_style ? awq_quantize_groups(x, f.bits, f.symmetric, group)
+                       : int_quantize_groups(x, f.bits, f.symmetric, group, f.mse);
+    if (whole) {
+        r.scales = r.scales.expand({rows, 1}).contiguous();
+        r.zeros = r.zeros.expand({rows, 1}).contiguous();
+    }
+    r.weight = r.weight.reshape(w.sizes()).to(w.scalar_type());
+    return r;
+}
+
 torch::Tensor fake_quantize_activation(const torch::Tensor& x, const QuantFormat& f,
                                        const torch::Tensor& static_scale)
 {

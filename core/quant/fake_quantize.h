@@ -26,11 +26,19 @@
 
 #include <torch/types.h>
 
+#include "core/quant/int_quantizer.h"
 #include "core/quant/quant_format.h"
 
 namespace qs {
 
 torch::Tensor fake_quantize_weight(const torch::Tensor& w, const QuantFormat& f);
+
+// An INT weight W [out, in] quantized as fake_quantize_weight does it (awq_style: as
+// awq_fake_quantize, AWQ's pseudo-quantizer), bit for bit the same weight, with its parameters
+// [out, groups] (int_quantizer.h IntGroupQuantization; a per-tensor scale is repeated on every
+// row). Throws QsError for other kinds and per-token granularity.
+IntGroupQuantization int_quantize_weight(const torch::Tensor& w, const QuantFormat& f,
+                                         bool awq_style);
 
 torch::Tensor fake_quantize_activation(const torch::Tensor& x, const QuantFormat& f,
                                        const torch::Tensor& static_scale = {});

@@ -8,6 +8,13 @@
 // maxshrink 0.8), keep the p minimising sum |q(x) - x|^2.4 per row.
 // torch::round is round-half-to-even, as the reference's torch.round.
 // AWQ's own pseudo-quantizer (range not forced to hold 0, zero clamped) is awq_find_params.
+//
+// fp16 scales: every packed checkpoint layout (GPTQ, AWQ, compressed-tensors) stores scales as
+// fp16, so an export that must reproduce the dequantized weights bit for bit quantizes with
+// scales already rounded to fp16 (before the zero point and the codes are computed). An
+// Fp16ScaleScope turns that on for the calling thread (the engine computes every INT parameter
+// on the thread that runs quantize_model, never in its worker threads); off by default, so the
+// reference semantics above are unchanged.
 #pragma once
 
 #include <torch/types.h>
@@ -23,6 +30,22 @@ struct IntQuantParams {
     bool signed_codes = false;
     double maxq() const { return double((1 << bits) - 1); }
 };
+
+// While alive, INT parameters computed on this thread use fp16-rounded scales (at least 2^-24,
+// the smallest fp16 subnormal). Nests: the destructor restores the previous state.
+class Fp16ScaleScope {
+public:
+    explicit Fp16ScaleScope(bool enable = true);
+    ~Fp16ScaleScope();
+    Fp16ScaleScope(const Fp16ScaleScope&) = delete;
+    Fp16ScaleScope& operator=(const Fp16ScaleScope&) = delete;
+
+private:
+    bool m_previous;
+};
+bool fp16_scales_enabled();
+// The scale as the current scope wants it: unchanged, or rounded to fp16 (see above).
+torch::Tensor round_scale(const torch::Tensor& scale);
 
 // Parameters per row of x [rows, n].
 IntQuantParams int_find_params(const torch::Tensor& x, int bits, bool symmetric, bool mse = false);
@@ -42,5 +65,22 @@ torch::Tensor int_quantize_dequantize(const torch::Tensor& x, const IntQuantPara
 // row, i.e. per channel); parameters from the (unmodified) W of each group, as RTN does.
 torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
                                        int group_size, bool mse = false);
+
+// A weight quantized in groups with the parameters that produced it, for exporters: the
+// dequantized weight [rows, cols] and per (row, group) scales and zero points [rows, groups]
+// (float32, zeros integer-valued), in the unsigned convention weight = scale * (q - zero) with
+// q = round(weight / scale + zero) in [0, 2^bits) (AWQ's signed symmetric codes are shifted by
+// 2^(bits-1), zero 2^(bits-1)). Groups are contiguous runs of group_size columns (the last may
+// be shorter); one group per row when group_size <= 0 or >= cols.
+struct IntGroupQuantization {
+    torch::Tensor weight;
+    torch::Tensor scales;
+    torch::Tensor zeros;
+};
+IntGroupQuantization int_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
+                                         int group_size, bool mse = false);
+// The same with AWQ's pseudo-quantizer (awq_find_params) per (row, group).
+IntGroupQuantization awq_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
+                                         int group_size);
 
 }  // namespace qs

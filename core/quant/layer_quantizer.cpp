@@ -36,16 +36,39 @@ std::map<std::string, torch::Tensor> capture_act_absmax(const ModelConfig& confi
     return absmax;
 }
 
+// Group of each of `cols` columns under contiguous groups of the format (c / group_size; one
+// group per row unless the format has groups narrower than the row).
+torch::Tensor contiguous_g_idx(std::int64_t cols, const QuantFormat& format)
+{
+    const std::int64_t size = format.granularity == Granularity::Group && format.group_size > 0
+                                  ? std::min<std::int64_t>(format.group_size, cols)
+                                  : cols;
+    return torch::arange(cols, torch::kInt64).div(size, "floor").to(torch::kInt32);
+}
+
 void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
                   const std::vector<std::string>& linears, LayerQuantReport& layer_report)
 {
     // After AWQ the weights are quantized with AWQ's own pseudo-quantizer, as the reference does.
     const bool awq = recipe.uses(Method::Awq);
+    const bool with_params = recipe.weights.kind == FormatKind::Int;
     for (const auto& module : linears) {
         const auto w = weights.get(module + ".weight");
-        auto q =
-            awq ? awq_fake_quantize(w, recipe.weights) : fake_quantize_weight(w, recipe.weights);
-        layer_report.linears.push_back({module, "rtn", relative_mse(q, w), 0.0, {}, {}, {}, {}});
+        LinearQuantReport lr{module, "rtn", 0.0, 0.0, {}, {}, {}, {}};
+        torch::Tensor q;
+        if (with_params) {
+            // Same weights as fake_quantize_weight / awq_fake_quantize, with their parameters.
+            auto r = int_quantize_weight(w, recipe.weights, awq);
+            q = r.weight;
+            lr.scales = r.scales.cpu();
+            lr.zeros = r.zeros.cpu();
+            lr.g_idx = contiguous_g_idx(w.size(1), recipe.weights);
+        } else {
+            q = awq ? awq_fake_quantize(w, recipe.weights)
+                    : fake_quantize_weight(w, recipe.weights);
+        }
+        lr.weight_relative_mse = relative_mse(q, w);
+        layer_report.linears.push_back(lr);
         weights.set(module + ".weight", q);
     }
 }
@@ -80,6 +103,11 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
             LinearQuantReport lr{module,        "gptq",         relative_mse(r.weight, w),
                                  r.total_error, r.column_error, r.perm,
                                  r.g_idx,       r.hessian_diag};
+            if (r.scales.defined()) {
+                lr.scales = r.scales.cpu();
+                lr.zeros = r.zeros.cpu();
+                lr.g_idx = r.g_idx.cpu();
+            }
             layer_report.linears.push_back(lr);
             weights.set(module + ".weight", r.weight);
         }

@@ -36,6 +36,13 @@ struct LinearQuantReport {
     torch::Tensor gptq_perm;          // act-order permutation (GPTQ only, when enabled)
     torch::Tensor gptq_g_idx;         // group of each column (GPTQ only)
     torch::Tensor hessian_diag;       // [in] diag(H) (GPTQ only)
+    // INT weight formats: the parameters that produced the dequantized weight W_q (float32 on
+    // the CPU): scales and zero points [out, groups] and the group of each input column [in]
+    // (int32), so that q = round(W_q / scale + zero) in [0, 2^bits) and W_q = scale * (q - zero)
+    // bit for bit (int_quantizer.h IntGroupQuantization). Undefined for other formats.
+    torch::Tensor scales;
+    torch::Tensor zeros;
+    torch::Tensor g_idx;
 };
 
 struct LayerQuantReport {

@@ -11,6 +11,7 @@
 #include "core/io/safetensors_writer.h"
 #include "core/quant/calibration.h"
 #include "core/quant/calibration_cache.h"
+#include "core/quant/int_quantizer.h"
 #include "core/quant/quantize_observer.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -61,6 +62,29 @@ void copy_side_files(const std::string& from, const std::string& to)
     }
 }
 
+template <typename T>
+void add_typed(SafetensorsWriter& writer, const std::string& name, const torch::Tensor& t,
+               DType dtype, torch::ScalarType type)
+{
+    auto c = t.to(torch::kCPU, type).contiguous();
+    const auto* bytes = reinterpret_cast<const std::uint8_t*>(c.template data_ptr<T>());
+    writer.add(name, dtype, c.sizes().vec(),
+               std::vector<std::uint8_t>(bytes, bytes + c.numel() * sizeof(T)));
+}
+
+// The INT parameters of one quantized layer under the linears' weight names.
+void add_quant_params(SafetensorsWriter& writer, const std::string& prefix,
+                      const LayerQuantReport& report)
+{
+    for (const auto& linear : report.linears) {
+        if (!linear.scales.defined()) continue;
+        const std::string name = prefix + linear.module + ".weight";
+        add_typed<float>(writer, name + ".scales", linear.scales, DType::F32, torch::kFloat32);
+        add_typed<std::int32_t>(writer, name + ".zeros", linear.zeros, DType::I32, torch::kInt32);
+        add_typed<std::int32_t>(writer, name + ".g_idx", linear.g_idx, DType::I32, torch::kInt32);
+    }
+}
+
 LayerWeights deep_copy(const LayerWeights& weights)
 {
     LayerWeights copy;
@@ -76,6 +100,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
                               Feedback* feedback)
 {
     torch::NoGradGuard no_grad;
+    Fp16ScaleScope scale_scope(options.fp16_scales);
     const auto start = std::chrono::steady_clock::now();
     if (fs::exists(output_dir) && !options.force)
         fail_file(output_dir, "already exists (use --force to replace it)");
@@ -127,6 +152,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
 
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
+    SafetensorsWriter params;
     for (int i = 0; i < layers; ++i) {
         const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
         report(feedback, layer_start(i), where);
@@ -167,6 +193,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
 
         SafetensorsWriter writer;
         const std::string prefix = checkpoint_names(config, model.store()).layer_prefix(i);
+        if (options.write_quant_params && selected) add_quant_params(params, prefix, layer_report);
         for (const auto& [name, tensor] : weights.all())
             add_tensor(writer, prefix + name, tensor);
         const std::string shard = "model-layer-" + std::to_string(i) + ".safetensors";
@@ -190,6 +217,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     for (auto it = weight_map.begin(); it != weight_map.end(); ++it)
         map_copy[it.key()] = it.value();
     write_safetensors_index(partial.path(), map_copy, total_bytes);
+    if (options.write_quant_params) params.write(partial.path() + "/" + kQuantParamsFile);
     write_config(model, recipe, partial.path());
     copy_side_files(model.directory(), partial.path());
 

@@ -31,7 +31,19 @@ struct QuantizeOptions {
     CalibrationCache* cache = nullptr;     // shared calibration of a sweep (used when it serves
                                            // the recipe's calibration settings)
     QuantizeObserver* observer = nullptr;  // statistics and errors (core/analysis)
+    // INT weight formats: also write every quantized linear's parameters to
+    // kQuantParamsFile ("<weight name>.scales" float32 [out, groups], ".zeros" int32
+    // [out, groups], ".g_idx" int32 [in]; LinearQuantReport) for the checkpoint exporters.
+    // The checkpoint's weights are unchanged by this option.
+    bool write_quant_params = false;
+    // Quantize with fp16-rounded INT scales (int_quantizer.h Fp16ScaleScope), as the packed
+    // layouts store them: the dequantized weights then differ slightly from the default
+    // float32-scale ones, and a packed export reproduces them bit for bit.
+    bool fp16_scales = false;
 };
+
+// The parameters file of QuantizeOptions::write_quant_params (not part of the checkpoint index).
+constexpr const char* kQuantParamsFile = "quantization_params.safetensors";
 
 struct QuantizeResult {
     std::string output_dir;
