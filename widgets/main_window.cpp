@@ -151,6 +151,11 @@ void MainWindow::createMenus()
     file->addAction(tr("Save Session &As\u2026"), this, &MainWindow::saveSessionAs)
         ->setShortcut(QKeySequence::SaveAs);
     file->addSeparator();
+    file->addAction(tr("Save &Quantized Model\u2026"), this, &MainWindow::saveQuantizedModel);
+    file->addAction(tr("&Import Quantized Checkpoint Folder\u2026"), this,
+                    [this] { importCheckpoint(false); });
+    file->addAction(tr("Import &GGUF File\u2026"), this, [this] { importCheckpoint(true); });
+    file->addSeparator();
     file->addAction(tr("&Export Figure\u2026"), this, &MainWindow::exportCurrentFigure)
         ->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
     file->addAction(tr("Export &All Figures\u2026"), this, &MainWindow::exportAllFigures);
@@ -224,6 +229,10 @@ void MainWindow::connectSession()
         m_pages->setCurrentWidget(m_tabs);
         updateTitle();
         emit sessionOpened(path);
+    });
+    connect(m_controller, &SessionController::checkpointImported, this, [this](const QString& dir) {
+        showStatus(tr("Imported and dequantized into %1").arg(dir));
+        openModel(dir);
     });
     connect(m_controller, &SessionController::experimentAdded, this, [this](const QString& id) {
         const auto* e = m_session->experiment(id);

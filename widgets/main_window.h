@@ -109,6 +109,8 @@ private:
     void saveSessionAs();
     void exportCurrentFigure();
     void exportAllFigures();
+    void saveQuantizedModel();
+    void importCheckpoint(bool ggufFile);
     void resetSelectedLayer();
     void runRecipe(const qs::Recipe& recipe);
     void onTreeLinearSelected(const QString& weightName);

@@ -1,17 +1,21 @@
 // MainWindow's user actions: file dialogs, drag and drop, figure export, running recipes.
 // (Construction and layout are in main_window.cpp.)
 #include <exception>
+#include <optional>
 
 #include <QDir>
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMimeData>
 #include <QSettings>
 #include <QUrl>
 
 #include "core/quant/recipe.h"
+#include "core/study/workbench.h"
+#include "widgets/recipe_builder.h"
 #include "widgets/figure_export.h"
 #include "widgets/figure_export_dialog.h"
 #include "widgets/kurtosis_map_view.h"
@@ -100,6 +104,72 @@ void MainWindow::exportAllFigures()
     } catch (const std::exception& e) {
         showError(tr("Export All Figures"), QString::fromStdString(e.what()));
     }
+}
+
+void MainWindow::saveQuantizedModel()
+{
+    // The selected experiment's recipe, else the recipe builder's.
+    std::optional<qs::Recipe> recipe;
+    QString error;
+    if (const auto* e = m_session->currentExperiment()) {
+        try {
+            recipe = qs::Recipe::from_yaml(e->recipe_yaml, e->id);
+        } catch (const std::exception& x) {
+            error = QString::fromStdString(x.what());
+        }
+    } else {
+        recipe = m_builder->validRecipe(RecipeBuilder::Scope::WholeModel, &error);
+    }
+    if (!recipe) {
+        showError(tr("Save Quantized Model"), error);
+        return;
+    }
+    QStringList formats;
+    for (const auto& f : qs::Workbench::export_formats())
+        formats << QString::fromStdString(f);
+    QSettings settings;
+    bool ok = false;
+    const QString format = QInputDialog::getItem(
+        this, tr("Save Quantized Model"),
+        tr("Format for %1 (gptq, awq and compressed-tensors load in vLLM / transformers; gguf in "
+           "llama.cpp):")
+            .arg(QString::fromStdString(recipe->name)),
+        formats,
+        std::max(
+            0, int(formats.indexOf(settings.value("export/checkpointFormat", "gptq").toString()))),
+        false, &ok);
+    if (!ok) return;
+    const QString parent = QFileDialog::getExistingDirectory(
+        this, tr("Folder to Save Into"), settings.value("dialogs/checkpointDir").toString());
+    if (parent.isEmpty()) return;
+    settings.setValue("export/checkpointFormat", format);
+    settings.setValue("dialogs/checkpointDir", parent);
+    const QString out = QDir(parent).filePath(QString::fromStdString(recipe->name) + "-" + format);
+    if (QFileInfo::exists(out)) {
+        showError(tr("Save Quantized Model"),
+                  tr("%1 already exists; choose another folder.").arg(out));
+        return;
+    }
+    m_controller->exportCheckpoint(*recipe, format, out, /*force=*/false);
+    showStatus(tr("Queued saving %1 to %2 (see the Jobs panel).").arg(format, out));
+}
+
+void MainWindow::importCheckpoint(bool ggufFile)
+{
+    QSettings settings;
+    const QString start = settings.value("dialogs/importDir").toString();
+    const QString source = ggufFile ? QFileDialog::getOpenFileName(this, tr("Import GGUF File"),
+                                                                   start, tr("GGUF files (*.gguf)"))
+                                    : QFileDialog::getExistingDirectory(
+                                          this, tr("Import Quantized Checkpoint"), start);
+    if (source.isEmpty()) return;
+    settings.setValue("dialogs/importDir", QFileInfo(source).absolutePath());
+    // The float checkpoint goes beside the autosaved sessions, named after the source.
+    const QString out =
+        QDir(SessionController::autosaveDirectory() + "/../imports")
+            .absoluteFilePath(QFileInfo(source).completeBaseName() + "-dequantized");
+    m_controller->importCheckpoint(source, QDir::cleanPath(out));
+    showStatus(tr("Queued importing %1 (see the Jobs panel).").arg(source));
 }
 
 void MainWindow::runRecipe(const qs::Recipe& recipe)

@@ -12,6 +12,7 @@
 #include <QSaveFile>
 #include <QStandardPaths>
 
+#include "core/export/import_checkpoint.h"
 #include "core/session/session_file.h"
 #include "core/study/workbench.h"
 #include "core/util/error.h"
@@ -197,6 +198,30 @@ bool SessionController::saveSessionAs(const QString& path, QString* error)
     return true;
 }
 
+// Opens the Workbench on the worker the first time a job needs it (with the session's
+// calibration, so the shared calibration cache serves the session's recipes).
+std::function<std::shared_ptr<qs::Workbench>(qs::Feedback&)> SessionController::workbenchGetter()
+    const
+{
+    const std::string modelDir = m_modelDir.toStdString();
+    const auto& record = m_model->data().header.calibration;
+    qs::CalibrationSettings calibration;
+    calibration.dataset = record.dataset;
+    calibration.samples = record.samples;
+    calibration.seqlen = record.seqlen;
+    calibration.seed = record.seed;
+    auto shared = m_shared;
+    return [shared, modelDir, calibration](qs::Feedback& feedback) {
+        auto workbench = shared->get();
+        if (workbench) return workbench;
+        report(&feedback, 0.0, "opening the model");
+        workbench = openWorkbench(modelDir, &calibration);
+        std::lock_guard lock(shared->mutex);
+        shared->workbench = workbench;
+        return workbench;
+    };
+}
+
 void SessionController::runRecipe(qs::Recipe recipe)
 {
     if (m_modelDir.isEmpty()) {
@@ -204,27 +229,12 @@ void SessionController::runRecipe(qs::Recipe recipe)
         return;
     }
     const std::string sessionPath = m_model->path().toStdString();
-    const std::string modelDir = m_modelDir.toStdString();
-    const auto& record = m_model->data().header.calibration;
-    qs::CalibrationSettings sessionCalibration;
-    sessionCalibration.dataset = record.dataset;
-    sessionCalibration.samples = record.samples;
-    sessionCalibration.seqlen = record.seqlen;
-    sessionCalibration.seed = record.seed;
-    auto shared = m_shared;
-    const QString title = tr("Run %1").arg(QString::fromStdString(recipe.name));
     m_jobs->enqueue(
-        title,
-        [shared, recipe, sessionPath, modelDir, sessionCalibration](qs::Feedback& feedback) {
-            auto workbench = shared->get();
-            if (!workbench) {
-                report(&feedback, 0.0, "opening the model");
-                workbench = openWorkbench(modelDir, &sessionCalibration);
-                std::lock_guard lock(shared->mutex);
-                shared->workbench = workbench;
-            }
+        tr("Run %1").arg(QString::fromStdString(recipe.name)),
+        [workbench = workbenchGetter(), recipe, sessionPath](qs::Feedback& feedback) {
             const std::string id = qs::next_experiment_id(sessionPath);
-            qs::ExperimentRecord record = workbench->run_experiment(recipe, id, &feedback);
+            qs::ExperimentRecord record =
+                workbench(feedback)->run_experiment(recipe, id, &feedback);
             qs::append_experiment(sessionPath, record);
             return QVariant::fromValue(record);
         },
@@ -236,6 +246,38 @@ void SessionController::runRecipe(qs::Recipe recipe)
             m_model->selectExperiment(id);
             emit experimentAdded(id);
         },
+        [this](const QString& error) { emit failed(error); });
+}
+
+void SessionController::exportCheckpoint(qs::Recipe recipe, const QString& format,
+                                         const QString& outDir, bool force)
+{
+    if (m_modelDir.isEmpty()) {
+        emit failed(tr("Open a model (or a session whose model is on this machine) first."));
+        return;
+    }
+    m_jobs->enqueue(
+        tr("Save %1 as %2").arg(QString::fromStdString(recipe.name), format),
+        [workbench = workbenchGetter(), recipe, format = format.toStdString(),
+         out = outDir.toStdString(), force](qs::Feedback& feedback) {
+            return QVariant(QString::fromStdString(
+                workbench(feedback)->export_checkpoint(recipe, format, out, force, &feedback)));
+        },
+        [this](const QVariant& result) {
+            emit message(tr("Saved the quantized checkpoint: %1").arg(result.toString()));
+        },
+        [this](const QString& error) { emit failed(error); });
+}
+
+void SessionController::importCheckpoint(const QString& source, const QString& outDir)
+{
+    m_jobs->enqueue(
+        tr("Import %1").arg(QFileInfo(source).fileName()),
+        [in = source.toStdString(), out = outDir.toStdString()](qs::Feedback& feedback) {
+            const auto summary = qs::import_checkpoint(in, out, /*force=*/true, &feedback);
+            return QVariant(QString::fromStdString(summary.out_dir));
+        },
+        [this](const QVariant& result) { emit checkpointImported(result.toString()); },
         [this](const QString& error) { emit failed(error); });
 }
 

@@ -6,6 +6,7 @@
 // JobQueue's worker; results come back as value types and go into the SessionModel.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include <QObject>
@@ -14,6 +15,7 @@
 #include "core/quant/recipe.h"
 
 namespace qs {
+class Feedback;
 class Workbench;
 struct SessionData;
 }  // namespace qs
@@ -38,6 +40,12 @@ public:
     bool saveSessionAs(const QString& path, QString* error);
     // Queues one experiment with `recipe` (the session's calibration is used).
     void runRecipe(qs::Recipe recipe);
+    // Queues writing `recipe`'s quantized checkpoint in `format` (qs::Workbench::export_formats()).
+    void exportCheckpoint(qs::Recipe recipe, const QString& format, const QString& outDir,
+                          bool force);
+    // Queues dequantizing a gptq / awq / compressed-tensors folder or a GGUF file into a float
+    // checkpoint in outDir; checkpointImported follows.
+    void importCheckpoint(const QString& source, const QString& outDir);
     // Queues the selected experiment's recipe again with `layer` kept in full precision.
     bool resetLayerToFullPrecision(int layer, QString* error);
 
@@ -55,12 +63,13 @@ signals:
     void modelChanged(const QString& modelDir);  // the tree should show this model
     void sessionOpened(const QString& path);
     void experimentAdded(const QString& id);
+    void checkpointImported(const QString& modelDir);
     void message(const QString& text);
     void failed(const QString& text);
 
 private:
     struct Shared;  // state shared with worker jobs (the Workbench)
-    void ensureWorkbench(const QString& modelDir);
+    std::function<std::shared_ptr<qs::Workbench>(qs::Feedback&)> workbenchGetter() const;
 
     SessionModel* m_model;
     JobQueue* m_jobs;

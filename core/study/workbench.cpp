@@ -1,5 +1,8 @@
 #include "core/study/workbench.h"
 
+#include "core/export/checkpoint_export.h"
+#include "core/export/export_gguf.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <mutex>
@@ -103,6 +106,33 @@ ExperimentRecord Workbench::run_experiment(const Recipe& recipe, const std::stri
     report(feedback, 0.0, "preparing");
     const ExperimentSettings& settings = m_impl->experiment_settings();
     return qs::run_experiment(*m_impl->model, recipe, id, settings, m_impl->cache.get(), feedback);
+}
+
+std::vector<std::string> Workbench::export_formats()
+{
+    return {"fake",     "gptq",     "gptq-v2",   "awq",       "compressed-tensors", "mx",
+            "gguf-f32", "gguf-f16", "gguf-q8_0", "gguf-q4_0", "gguf-mxfp4"};
+}
+
+std::string Workbench::export_checkpoint(const Recipe& recipe, const std::string& format,
+                                         const std::string& out_dir, bool force, Feedback* feedback)
+{
+    std::lock_guard lock(m_impl->mutex);
+    if (format.rfind("gguf-", 0) == 0) {
+        const auto result =
+            export_gguf(*m_impl->model, &recipe, parse_gguf_export_type(format.substr(5)), out_dir,
+                        force, feedback);
+        return result.gguf_path + " (" + std::to_string(result.exact_linears) +
+               " quantized linears hold the recipe's values exactly)";
+    }
+    ExportOptions options;
+    options.force = force;
+    options.gptq_v2 = format == "gptq-v2";
+    options.cache = m_impl->cache.get();
+    const auto result = qs::export_checkpoint(
+        *m_impl->model, recipe, parse_export_format(options.gptq_v2 ? "gptq" : format), out_dir,
+        options, feedback);
+    return result.output_dir;
 }
 
 Recipe Workbench::recipe_defaults() const

@@ -68,6 +68,17 @@ public:
     ExperimentRecord run_experiment(const Recipe& recipe, const std::string& id,
                                     Feedback* feedback = nullptr);
 
+    // Writes the recipe's quantized checkpoint for other tools: format "fake", "gptq",
+    // "gptq-v2", "awq", "compressed-tensors", "mx" or "gguf-<type>" (f32, f16, q8_0, q4_0,
+    // mxfp4; the recipe's values are checked exact). Refusals (a recipe the format cannot
+    // express) come before anything is written; nothing is left under out_dir on failure.
+    // Returns a one-line summary.
+    std::string export_checkpoint(const Recipe& recipe, const std::string& format,
+                                  const std::string& out_dir, bool force,
+                                  Feedback* feedback = nullptr);
+    // The formats export_checkpoint accepts, for menus.
+    static std::vector<std::string> export_formats();
+
     // A recipe carrying this workbench's calibration (what a recipe editor starts from).
     Recipe recipe_defaults() const;
 

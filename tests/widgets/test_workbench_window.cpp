@@ -148,6 +148,47 @@ private slots:
             recent.entries(qs::gui::RecentFiles::Kind::Model).value(0).endsWith("stories260K/hf"));
     }
 
+    void saveQuantizedModelThenImportIt()
+    {
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QSignalSpy opened(&window, &MainWindow::sessionOpened);
+        QVERIFY(window.openModel(m_modelDir));
+        QVERIFY(opened.wait(k_jobTimeoutMs));
+        auto* controller = window.controller();
+        QSignalSpy messages(controller, &qs::gui::SessionController::message);
+        QSignalSpy failures(controller, &qs::gui::SessionController::failed);
+        QTemporaryDir dir;
+        const QString out = dir.filePath("awq");
+        controller->exportCheckpoint(rtnRecipe(window, "rtn-w4g32"), "awq", out, false);
+        QVERIFY(QTest::qWaitFor([&] { return !messages.isEmpty() || !failures.isEmpty(); },
+                                k_jobTimeoutMs));
+        QVERIFY2(failures.isEmpty(), qPrintable(failures.value(0).value(0).toString()));
+        QVERIFY(messages.back().front().toString().contains(out));
+        QFile config(out + "/config.json");
+        QVERIFY(config.open(QIODevice::ReadOnly));
+        QVERIFY(config.readAll().contains("\"awq\""));
+
+        // A format the recipe cannot take is refused and writes nothing.
+        failures.clear();
+        controller->exportCheckpoint(rtnRecipe(window, "rtn-w4g32"), "gguf-q4_0",
+                                     dir.filePath("gguf"), false);
+        QVERIFY(failures.wait(k_jobTimeoutMs));
+        QVERIFY2(failures.front().front().toString().contains("fit"),
+                 qPrintable(failures.front().front().toString()));
+        QVERIFY(!QFileInfo::exists(dir.filePath("gguf")));
+
+        // The AWQ folder imports into a float checkpoint, which opens as a model.
+        QSignalSpy imported(controller, &qs::gui::SessionController::checkpointImported);
+        QSignalSpy modelOpened(&window, &MainWindow::modelOpened);
+        controller->importCheckpoint(out, dir.filePath("imported"));
+        QVERIFY(imported.wait(k_jobTimeoutMs));
+        QCOMPARE(QDir::cleanPath(imported.front().front().toString()),
+                 QDir::cleanPath(dir.filePath("imported")));
+        QTRY_VERIFY(!modelOpened.isEmpty());
+        QCOMPARE(window.modelDirectory(), QDir::cleanPath(dir.filePath("imported")));
+    }
+
     void droppedSessionOpensWithItsExperiments()
     {
         // A session written by core directly: header, baseline and two experiments.
