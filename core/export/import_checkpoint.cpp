@@ -1,5 +1,7 @@
 #include "core/export/import_checkpoint.h"
 
+#include "core/export/export_mx.h"
+
 #include <algorithm>
 #include <cctype>
 #include <cstring>
@@ -26,7 +28,8 @@ namespace qs {
 namespace {
 
 const char* const kKnownFormats =
-    "QuantScope imports quant_method gptq, awq and compressed-tensors folders and .gguf files";
+    "QuantScope imports quant_method gptq, awq, compressed-tensors and quantscope-mx folders and "
+    ".gguf files";
 
 // Files next to the weights that an imported folder keeps (the tokenizer and generation
 // defaults); quantize_config.json and quant_config.json are dropped with the quantization.
@@ -305,6 +308,39 @@ ImportSummary import_hf(const std::string& in, const std::string& staging, DType
     return summary;
 }
 
+bool is_native_mx(const std::string& in)
+{
+    const fs::path config = fs::path(in) / "config.json";
+    if (!fs::is_directory(in) || !fs::exists(config)) return false;
+    const auto j = read_json(config.string());
+    return j.contains("quantization_config") && j["quantization_config"].is_object() &&
+           j["quantization_config"].value("quant_method", "") == "quantscope-mx";
+}
+
+// QuantScope's own MX container (docs/mx-checkpoint.md): read_mx_checkpoint decodes it.
+ImportSummary import_native_mx(const std::string& in, const std::string& staging, DType dtype,
+                               Feedback* feedback)
+{
+    ImportSummary summary;
+    summary.source_format = "mx";
+    report(feedback, 0.0, "reading the MX checkpoint");
+    const auto tensors = read_mx_checkpoint(in);
+    ImportTensorWriter writer(staging, dtype);
+    for (const auto& [name, values] : tensors)
+        writer.add(name, values);
+    summary.tensors = writer.finish();
+    nlohmann::json config = read_json((fs::path(in) / "config.json").string());
+    const nlohmann::json quant = config["quantization_config"];
+    config.erase("quantization_config");
+    config["torch_dtype"] = dtype_config_name(dtype);
+    config["quantscope_imported_from"] = {
+        {"path", fs::absolute(in).string()}, {"format", "mx"}, {"quantization_config", quant}};
+    write_json((fs::path(staging) / "config.json").string(), config);
+    copy_side_files(in, staging, summary);
+    summary.notes.push_back(std::string("decoded the MX linears to ") + dtype_config_name(dtype));
+    return summary;
+}
+
 void replace_all(std::string& text, const std::string& from, const std::string& to)
 {
     if (from.empty()) return;
@@ -319,6 +355,7 @@ std::string detect_import_format(const std::string& in)
 {
     if (!fs::exists(in)) fail_file(in, "does not exist");
     if (is_gguf_file(in)) return "gguf";
+    if (is_native_mx(in)) return "mx";
     const HfSource source = read_hf_source(in);
     return source.scheme.kind == PackedScheme::Kind::Gptq  ? "gptq"
            : source.scheme.kind == PackedScheme::Kind::Awq ? "awq"
@@ -339,7 +376,9 @@ ImportSummary import_checkpoint(const std::string& in, const std::string& out_di
 
     PartialDirectory staging(out_dir);
     ImportSummary summary = is_gguf_file(in) ? import_gguf(in, staging.path(), dtype, feedback)
-                                             : import_hf(in, staging.path(), dtype, feedback);
+                            : is_native_mx(in)
+                                ? import_native_mx(in, staging.path(), dtype, feedback)
+                                : import_hf(in, staging.path(), dtype, feedback);
     // The result must open as a float checkpoint (config, every tensor present, shapes as the
     // config says); a failure names the source instead of the staging folder.
     try {

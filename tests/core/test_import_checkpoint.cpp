@@ -19,6 +19,7 @@
 #include <torch/torch.h>
 
 #include "core/export/awq_packing.h"
+#include "core/export/checkpoint_export.h"
 #include "core/export/bit_packing.h"
 #include "core/export/compressed_tensors_packing.h"
 #include "core/export/gptq_packing.h"
@@ -27,6 +28,8 @@
 #include "core/export/import_tensor_writer.h"
 #include "core/io/safetensors_writer.h"
 #include "core/io/tensor_torch.h"
+#include "core/model/causal_lm.h"
+#include "core/quant/recipe.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 #include "tests/core/synthetic_checkpoint.h"
@@ -569,6 +572,27 @@ TEST(ImportDtype, Float16HalvesTheWeights)
     EXPECT_EQ(model->store().info(name).dtype, DType::F16);
     const auto expected = packed.expected.tensors.at(name).to(torch::kHalf).to(torch::kFloat32);
     EXPECT_TRUE(torch::equal(load_tensor(model->store(), name), expected));
+}
+
+// QuantScope's own MX container imports to exactly the fake-quantized weights of its recipe.
+TEST(ImportNativeMx, DecodesToTheFakeQuantizedWeights)
+{
+    QS_REQUIRE_SHARED();
+    const test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    const Recipe recipe = Recipe::from_yaml("name: mx\nweights: mxfp4-32\n");
+    export_checkpoint(*model, recipe, ExportFormat::Fake, tmp.file("fake"));
+    export_checkpoint(*model, recipe, ExportFormat::Mx, tmp.file("mx"));
+    EXPECT_EQ(detect_import_format(tmp.file("mx")), "mx");
+    const auto summary = import_checkpoint(tmp.file("mx"), tmp.file("imported"), false, nullptr);
+    EXPECT_EQ(summary.source_format, "mx");
+    auto fake = CausalLM::open(tmp.file("fake"));
+    auto imported = CausalLM::open(tmp.file("imported"));
+    const std::string name = "model.layers.2.mlp.down_proj.weight";
+    EXPECT_TRUE(
+        torch::equal(load_tensor(imported->store(), name), load_tensor(fake->store(), name)));
+    const auto ids = torch::arange(16, torch::kLong).unsqueeze(0);
+    EXPECT_TRUE(torch::equal(imported->forward(ids), fake->forward(ids)));
 }
 
 }  // namespace
