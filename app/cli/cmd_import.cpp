@@ -12,7 +12,8 @@ int run_import(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
         {"in", true,
-         "GPTQ / AWQ / compressed-tensors / QuantScope MX checkpoint folder, or a llama.cpp .gguf file"},
+         "GPTQ / AWQ / compressed-tensors / QuantScope MX checkpoint folder, or a llama.cpp .gguf "
+         "file"},
         {"out", true, "output folder: a Hugging Face float checkpoint every command opens"},
         {"dtype", true, "float32 (default, dequantized values exact) or float16"},
         {"force", false, "replace an existing output folder"},
