@@ -94,23 +94,7 @@ nlohmann::json ct_mxfp4_quantization_config(const std::vector<std::string>& igno
                               {"dynamic", false},
                               {"observer", "minmax"},
                               {"observer_kwargs", nlohmann::json::object()}};
-    nlohmann::json ignore_list = nlohmann::json::array({"lm_head"});
-    for (const auto& m : ignore)
-        ignore_list.push_back(m);
-    return {{"quant_method", "compressed-tensors"},
-            {"format", "mxfp4-pack-quantized"},
-            {"quantization_status", "compressed"},
-            {"config_groups",
-             {{"group_0",
-               {{"targets", {"Linear"}},
-                {"weights", weights},
-                {"input_activations", nullptr},
-                {"output_activations", nullptr},
-                {"format", "mxfp4-pack-quantized"}}}}},
-            {"ignore", ignore_list},
-            {"kv_cache_scheme", nullptr},
-            {"global_compression_ratio", nullptr},
-            {"sparsity_config", nlohmann::json::object()}};
+    return compressed_tensors_config(weights, "mxfp4-pack-quantized", ignore);
 }
 
 }  // namespace qs

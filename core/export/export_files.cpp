@@ -89,4 +89,26 @@ void ShardIndex::write(const std::string& dir) const
     write_safetensors_index(dir, m_weight_map, m_bytes);
 }
 
+nlohmann::json compressed_tensors_config(const nlohmann::json& weights, const std::string& format,
+                                         const std::vector<std::string>& ignore)
+{
+    nlohmann::json ignore_list = nlohmann::json::array({"lm_head"});
+    for (const auto& m : ignore)
+        ignore_list.push_back(m);
+    return {{"quant_method", "compressed-tensors"},
+            {"format", format},
+            {"quantization_status", "compressed"},
+            {"config_groups",
+             {{"group_0",
+               {{"targets", {"Linear"}},
+                {"weights", weights},
+                {"input_activations", nullptr},
+                {"output_activations", nullptr},
+                {"format", format}}}}},
+            {"ignore", ignore_list},
+            {"kv_cache_scheme", nullptr},
+            {"global_compression_ratio", nullptr},
+            {"sparsity_config", nlohmann::json::object()}};
+}
+
 }  // namespace qs

@@ -34,6 +34,12 @@ Pad pad_of(const std::string& name);
 // t with zero rows/columns appended up to `size` along the padded dimension.
 torch::Tensor pad_tensor(const torch::Tensor& t, Pad pad, std::int64_t size);
 
+// compressed-tensors' quantization_config for one config group of Linear weights (`weights`:
+// its QuantizationArgs) in `format` ("pack-quantized", "mxfp4-pack-quantized"), lm_head and the
+// `ignore` modules left in full precision, as llm-compressor writes it.
+nlohmann::json compressed_tensors_config(const nlohmann::json& weights, const std::string& format,
+                                         const std::vector<std::string>& ignore);
+
 // Copies every regular file of `from` except config.json, safetensors files and their index
 // (tokenizer, generation config, ...) into `to`.
 void copy_side_files(const std::string& from, const std::string& to);
