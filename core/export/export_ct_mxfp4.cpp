@@ -51,19 +51,16 @@ void write_ct_mxfp4_layout(const std::string& fake_dir, const std::string& out_d
 {
     const std::set<std::string> linears(linear_weights.begin(), linear_weights.end());
     const bool padded = padded_intermediate != intermediate_size;
-    auto store = TensorStore::open_dir(fake_dir);
-    ShardIndex index;
-    for (const auto& file : store->files()) {
-        SafetensorsReader reader(file);
-        SafetensorsWriter writer;
-        std::vector<std::string> names;
-        for (const auto& [name, info] : reader.tensors()) {
+    rewrite_shards(
+        fake_dir, out_dir,
+        [&](const ShardTensor& tensor, SafetensorsWriter& writer, std::vector<std::string>& names) {
+            const std::string& name = tensor.name;
             const Pad pad = padded ? pad_of(name) : Pad::None;
-            auto t = pad_tensor(load_tensor(*store, name), pad, padded_intermediate);
+            auto t = pad_tensor(load_tensor(tensor.store, name), pad, padded_intermediate);
             if (!linears.count(name)) {
                 add_f16(writer, name, t);
                 names.push_back(name);
-                continue;
+                return;
             }
             const auto module = name.substr(0, name.size() - std::string(".weight").size());
             auto p = ct_mxfp4_pack_linear(t, name);
@@ -72,12 +69,7 @@ void write_ct_mxfp4_layout(const std::string& fake_dir, const std::string& out_d
             add_array(writer, module + ".weight_scale", DType::U8, p.weight_scale_shape(),
                       p.weight_scale);
             names.insert(names.end(), {module + ".weight_packed", module + ".weight_scale"});
-        }
-        const auto base = fs::path(file).filename().string();
-        writer.write(out_dir + "/" + base);
-        index.add_shard(out_dir, base, names);
-    }
-    index.write(out_dir);
+        });
 }
 
 nlohmann::json ct_mxfp4_quantization_config(const std::vector<std::string>& ignore)

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/io/tensor_store.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -109,6 +110,24 @@ nlohmann::json compressed_tensors_config(const nlohmann::json& weights, const st
             {"kv_cache_scheme", nullptr},
             {"global_compression_ratio", nullptr},
             {"sparsity_config", nlohmann::json::object()}};
+}
+
+void rewrite_shards(const std::string& fake_dir, const std::string& out_dir,
+                    const ShardRewrite& rewrite)
+{
+    auto store = TensorStore::open_dir(fake_dir);
+    ShardIndex index;
+    for (const auto& file : store->files()) {
+        SafetensorsReader reader(file);
+        SafetensorsWriter writer;
+        std::vector<std::string> names;
+        for (const auto& [name, info] : reader.tensors())
+            rewrite({name, info, *store, reader}, writer, names);
+        const auto base = std::filesystem::path(file).filename().string();
+        writer.write(out_dir + "/" + base);
+        index.add_shard(out_dir, base, names);
+    }
+    index.write(out_dir);
 }
 
 }  // namespace qs

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include <torch/types.h>
 
 #include "core/io/dtype.h"
+#include "core/io/safetensors_reader.h"
 #include "core/io/safetensors_writer.h"
 
 namespace qs {
@@ -59,5 +61,22 @@ private:
     std::map<std::string, std::string> m_weight_map;
     std::size_t m_bytes = 0;
 };
+
+class TensorStore;
+
+// One tensor of the fake-quantized checkpoint being rewritten, with what a rewriter may read.
+struct ShardTensor {
+    const std::string& name;
+    const TensorInfo& info;
+    const TensorStore& store;         // the whole checkpoint (load_tensor)
+    const SafetensorsReader& reader;  // this tensor's shard (raw bytes)
+};
+// Adds what the tensor becomes to `writer` and the names written to `names`.
+using ShardRewrite = std::function<void(const ShardTensor& tensor, SafetensorsWriter& writer,
+                                        std::vector<std::string>& names)>;
+// Rewrites every shard of `fake_dir` into `out_dir` under the same file name, one shard in
+// memory at a time, then writes the index: the loop every packed exporter shares.
+void rewrite_shards(const std::string& fake_dir, const std::string& out_dir,
+                    const ShardRewrite& rewrite);
 
 }  // namespace qs

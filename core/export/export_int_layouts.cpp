@@ -220,25 +220,22 @@ IntQuantizedLinear pad_int_linear(const IntQuantizedLinear& l, std::int64_t out,
 void write_int_layout(const std::string& fake_dir, const std::string& out_dir,
                       const IntLayoutJob& job)
 {
-    auto store = TensorStore::open_dir(fake_dir);
     SafetensorsReader params(fake_dir + "/" + kQuantParamsFile);
     const bool padded = job.padded_intermediate != job.intermediate_size;
-    ShardIndex index;
-    for (const auto& file : store->files()) {
-        SafetensorsReader reader(file);
-        SafetensorsWriter writer;
-        std::vector<std::string> names;
-        for (const auto& [name, info] : reader.tensors()) {
+    rewrite_shards(
+        fake_dir, out_dir,
+        [&](const ShardTensor& tensor, SafetensorsWriter& writer, std::vector<std::string>& names) {
+            const std::string& name = tensor.name;
             const Pad pad = padded ? pad_of(name) : Pad::None;
             if (!params.contains(name + ".scales")) {
                 add_f16(writer, name,
-                        pad_tensor(load_tensor(*store, name), pad, job.padded_intermediate));
+                        pad_tensor(load_tensor(tensor.store, name), pad, job.padded_intermediate));
                 names.push_back(name);
-                continue;
+                return;
             }
             const auto module = name.substr(0, name.size() - std::string(".weight").size());
             auto linear = int_linear_from_params(
-                load_tensor(*store, name), read_param(params, name + ".scales"),
+                load_tensor(tensor.store, name), read_param(params, name + ".scales"),
                 read_param(params, name + ".zeros"), read_param(params, name + ".g_idx"),
                 job.weights, name);
             if (pad == Pad::Rows)
@@ -258,12 +255,7 @@ void write_int_layout(const std::string& fake_dir, const std::string& out_dir,
                 default:
                     throw QsError("write_int_layout: not an integer layout");
             }
-        }
-        const auto base = fs::path(file).filename().string();
-        writer.write(out_dir + "/" + base);
-        index.add_shard(out_dir, base, names);
-    }
-    index.write(out_dir);
+        });
 }
 
 nlohmann::json int_quantization_config(const IntLayoutJob& job, const Recipe& recipe,

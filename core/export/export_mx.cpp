@@ -213,40 +213,31 @@ void write_mx_checkpoint(const std::string& fake_dir, const std::string& out_dir
                          const QuantFormat& weights, const std::vector<std::string>& linear_names)
 {
     const std::set<std::string> linears(linear_names.begin(), linear_names.end());
-    auto store = TensorStore::open_dir(fake_dir);
-    ShardIndex index;
-    for (const auto& file : store->files()) {
-        SafetensorsReader reader(file);
-        SafetensorsWriter writer;
-        std::vector<std::string> names;
-        for (const auto& [name, info] : reader.tensors()) {
-            if (linears.count(name)) {
-                const std::string module =
-                    name.substr(0, name.size() - std::string(".weight").size());
-                auto packed = mx_pack_linear(load_tensor(*store, name), weights, name);
-                const auto row_bytes = std::int64_t(packed.elements.size()) / packed.out_features;
-                add_array(writer, module + ".weight_mx", DType::U8,
-                          {packed.out_features, row_bytes}, packed.elements);
-                add_array(writer, module + ".weight_exponent", DType::U8,
-                          {packed.out_features,
-                           std::int64_t(packed.exponents.size()) / packed.out_features},
-                          packed.exponents);
-                add_array(writer, module + ".weight_shape", DType::I64, {2},
-                          std::vector<std::int64_t>{packed.out_features, packed.in_features});
-                names.insert(names.end(), {module + ".weight_mx", module + ".weight_exponent",
-                                           module + ".weight_shape"});
-            } else {
-                TensorView v = reader.view(name);
-                writer.add(name, info.dtype, info.shape,
+    rewrite_shards(
+        fake_dir, out_dir,
+        [&](const ShardTensor& tensor, SafetensorsWriter& writer, std::vector<std::string>& names) {
+            const std::string& name = tensor.name;
+            if (!linears.count(name)) {
+                TensorView v = tensor.reader.view(name);
+                writer.add(name, tensor.info.dtype, tensor.info.shape,
                            std::vector<std::uint8_t>(v.data, v.data + v.size_bytes));
                 names.push_back(name);
+                return;
             }
-        }
-        const auto base = fs::path(file).filename().string();
-        writer.write(out_dir + "/" + base);
-        index.add_shard(out_dir, base, names);
-    }
-    index.write(out_dir);
+            const std::string module = name.substr(0, name.size() - std::string(".weight").size());
+            auto packed = mx_pack_linear(load_tensor(tensor.store, name), weights, name);
+            const auto row_bytes = std::int64_t(packed.elements.size()) / packed.out_features;
+            add_array(writer, module + ".weight_mx", DType::U8, {packed.out_features, row_bytes},
+                      packed.elements);
+            add_array(
+                writer, module + ".weight_exponent", DType::U8,
+                {packed.out_features, std::int64_t(packed.exponents.size()) / packed.out_features},
+                packed.exponents);
+            add_array(writer, module + ".weight_shape", DType::I64, {2},
+                      std::vector<std::int64_t>{packed.out_features, packed.in_features});
+            names.insert(names.end(), {module + ".weight_mx", module + ".weight_exponent",
+                                       module + ".weight_shape"});
+        });
 }
 
 std::map<std::string, torch::Tensor> read_mx_checkpoint(const std::string& dir)
