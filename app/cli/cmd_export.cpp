@@ -36,11 +36,30 @@ int run_gguf_export(const Args& args)
     const auto result = export_gguf(*model, recipe ? &*recipe : nullptr, type, args.get("out"),
                                     args.has("force"), &feedback);
     const auto bytes = folder_bytes(result.output_dir);
+    if (args.has("json")) {
+        nlohmann::json j{{"format", "gguf"},
+                         {"gguf_type", gguf::tensor_type_name(type)},
+                         {"out", result.output_dir},
+                         {"file", result.gguf_path},
+                         {"bytes", bytes},
+                         {"fallback_tensors", result.fallback_tensors},
+                         {"exact_linears", result.exact_linears}};
+        if (recipe) {
+            const ModelSize size = model_size(ModelInfo::load(model->directory()), *recipe);
+            j["recipe"] = recipe->name;
+            j["model_size_bytes"] = size.bytes();
+            j["bits_per_weight"] = size.bits_per_weight();
+            j["linear_bits_per_weight"] = size.linear_bits_per_weight();
+        }
+        std::cout << j.dump() << "\n";
+        return 0;
+    }
     std::printf("exported %s as GGUF %s -> %s (%ju bytes)\n", model->directory().c_str(),
                 args.get_or("gguf-type", "f16").c_str(), result.gguf_path.c_str(), bytes);
     for (const auto& name : result.fallback_tensors)
-        std::printf("  %s: rows are not whole blocks, written as F16 (as llama.cpp does)\n",
-                    name.c_str());
+        std::printf("  %s: rows are not whole blocks, written as %s%s\n", name.c_str(),
+                    gguf::tensor_type_name(result.fallback_type),
+                    recipe ? " (exact)" : " (as llama.cpp does)");
     if (recipe)
         std::printf("  %d quantized linears hold recipe %s's values exactly\n",
                     result.exact_linears, recipe->name.c_str());
@@ -53,7 +72,10 @@ int run_export(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
         {"model", true, "model directory"},
-        {"recipe", true, "recipe YAML (optional for gguf: without it, llama.cpp's own rule)"},
+        {"recipe", true,
+         "recipe YAML (optional for gguf: without it, llama.cpp's own rule; q8_0/q4_0 take "
+         "symmetric INT recipes with one scale per 32 weights, e.g. int4-g32-sym, mxfp4 takes "
+         "mxfp4-32)"},
         {"format", true, "fake, gptq, awq, compressed-tensors, mx or gguf"},
         {"gguf-type", true, "gguf: f32, f16, q8_0, q4_0 or mxfp4 (default f16)"},
         {"out", true, "output directory"},

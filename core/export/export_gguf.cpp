@@ -4,12 +4,14 @@
 
 #include <torch/torch.h>
 
-#include "core/export/checkpoint_export.h"
+#include "core/export/export_int_layouts.h"
 #include "core/export/gguf_llama.h"
 #include "core/export/gguf_reader.h"
+#include "core/io/safetensors_reader.h"
 #include "core/io/tensor_torch.h"
 #include "core/model/causal_lm.h"
 #include "core/model/checkpoint_names.h"
+#include "core/quant/quantize_model.h"
 #include "core/quant/recipe.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -21,11 +23,29 @@ namespace fs = std::filesystem;
 namespace qs {
 namespace {
 
-const char* k_fitting_recipes =
-    "recipes that fit: mxfp4-32 weights for --gguf-type mxfp4; llama.cpp's Q8_0 "
-    "(d = absmax/127) and Q4_0 (d = signed max/-8) scales are no QuantScope INT recipe's, so "
-    "export those without --recipe (llama.cpp's own rule) or use --format gptq/awq/"
-    "compressed-tensors for INT recipes";
+std::string fitting_recipes(gguf::TensorType type)
+{
+    switch (type) {
+        case gguf::TensorType::Q8_0:
+            return "recipes that fit GGUF q8_0: symmetric INT weights of up to 8 bits with one "
+                   "fp16 scale per "
+                   "32 weights: e.g. 'weights: int8-g32-sym' (any int2..int8 -sym, per channel, "
+                   "per tensor or groups of a multiple of 32, no GPTQ act_order without "
+                   "static_groups)";
+        case gguf::TensorType::Q4_0:
+            return "recipes that fit GGUF q4_0: symmetric INT weights of up to 4 bits with one "
+                   "fp16 scale per "
+                   "32 weights: e.g. 'weights: int4-g32-sym' (any int2..int4 -sym, per channel, "
+                   "per tensor or groups of a multiple of 32, no GPTQ act_order without "
+                   "static_groups)";
+        case gguf::TensorType::MXFP4:
+            return "the recipe that fits GGUF mxfp4: 'weights: mxfp4-32' (E2M1 elements, E8M0 "
+                   "scale per 32)";
+        default:
+            return "recipes that fit: any for GGUF f32; for f16, recipes whose values are fp16 "
+                   "values";
+    }
+}
 
 // Every quantized linear of `quantized` must read back from the GGUF file bit for bit.
 int check_exact(const CausalLM& quantized, const Recipe& recipe, const std::string& gguf_path,
@@ -60,14 +80,64 @@ int check_exact(const CausalLM& quantized, const Recipe& recipe, const std::stri
                     " cannot hold the values of recipe '" + recipe.name + "' exactly (" + hf +
                     " differs; " +
                     (info.type != type ? "its rows were written as a fallback type; " : "") +
-                    k_fitting_recipes + ")");
+                    fitting_recipes(type) + ")");
             ++checked;
         }
     }
     return checked;
 }
 
+bool on_int_grid(gguf::TensorType type)
+{
+    return type == gguf::TensorType::Q8_0 || type == gguf::TensorType::Q4_0;
+}
+
+// Per 32-weight block scales [out, in / 32] of a linear from the parameters file (scales
+// [out, groups], g_idx [in]); undefined when a block spans two groups.
+torch::Tensor block_scales_from_params(const SafetensorsReader& params, const std::string& hf)
+{
+    if (!params.contains(hf + ".scales")) return {};
+    const torch::Tensor scales = read_quant_param(params, hf + ".scales").to(torch::kFloat32);
+    const torch::Tensor g_idx = read_quant_param(params, hf + ".g_idx").to(torch::kLong);
+    const std::int64_t in = g_idx.numel();
+    if (in % 32 != 0) return {};
+    const torch::Tensor first = g_idx.reshape({in / 32, 32});
+    if (!first.eq(first.select(1, 0).unsqueeze(1)).all().item<bool>()) return {};
+    return scales.index_select(1, first.select(1, 0)).contiguous();
+}
+
 }  // namespace
+
+std::string gguf_recipe_refusal(const Recipe& recipe, gguf::TensorType type)
+{
+    const std::string why = "recipe '" + recipe.name + "' cannot be written as GGUF " +
+                            gguf::tensor_type_name(type) + ": ";
+    if (recipe.activations.kind != FormatKind::None)
+        return why +
+               "it quantizes activations; a GGUF file holds weights only (llama.cpp "
+               "chooses its own activation types)";
+    const QuantFormat& w = recipe.weights;
+    if (on_int_grid(type)) {
+        const int max_bits = type == gguf::TensorType::Q8_0 ? 8 : 4;
+        if (w.kind != FormatKind::Int)
+            return why + "its weights are not INT; " + fitting_recipes(type);
+        if (!w.symmetric)
+            return why + "asymmetric weights need a zero point per group; " + fitting_recipes(type);
+        if (w.bits > max_bits)
+            return why + std::to_string(w.bits) + "-bit codes do not fit; " + fitting_recipes(type);
+        if (w.granularity == Granularity::Group && w.group_size % 32 != 0)
+            return why + "groups of " + std::to_string(w.group_size) +
+                   " split its 32-weight blocks; " + fitting_recipes(type);
+        if (w.granularity == Granularity::Group && recipe.uses(Method::Gptq) &&
+            recipe.gptq.act_order && !recipe.gptq.static_groups)
+            return why + "GPTQ act_order scatters the groups over the columns; " +
+                   fitting_recipes(type);
+    }
+    if (type == gguf::TensorType::MXFP4 &&
+        !(w.kind == FormatKind::Mx && w.element == MxElement::Fp4E2M1 && w.block_size == 32))
+        return why + fitting_recipes(type);
+    return "";
+}
 
 gguf::TensorType parse_gguf_export_type(const std::string& name)
 {
@@ -84,10 +154,10 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
 {
     if (fs::exists(out_dir) && !force)
         fail_file(out_dir, "already exists (use --force to replace it)");
-    if (recipe && recipe->activations.kind != FormatKind::None)
-        throw QsError("recipe '" + recipe->name +
-                      "' quantizes activations; a GGUF file holds weights only (llama.cpp "
-                      "chooses its own activation types)");
+    if (recipe) {
+        const std::string refusal = gguf_recipe_refusal(*recipe, type);
+        if (!refusal.empty()) throw QsError(refusal);
+    }
     PartialDirectory partial(out_dir);
     GgufExportResult result;
     std::unique_ptr<CausalLM> quantized;
@@ -96,7 +166,10 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
         // The recipe's dequantized weights, in a fake checkpoint beside the target.
         stage = partial.path() + "/quantized";
         FeedbackSpan span(feedback, 0.0, 0.7, "quantize: ");
-        export_checkpoint(model, *recipe, ExportFormat::Fake, stage, {}, span.get());
+        QuantizeOptions quantize;
+        // Q8_0 / Q4_0 store fp16 block scales: quantize with those, and keep the parameters.
+        quantize.fp16_scales = quantize.write_quant_params = on_int_grid(type);
+        quantize_model(model, *recipe, stage, quantize, span.get());
         quantized = CausalLM::open(stage, model.device());
     }
     const CausalLM& source = quantized ? *quantized : model;
@@ -105,13 +178,24 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
                        gguf::tensor_type_name(type) + ".gguf";
     gguf::GgufLlamaOptions options;
     options.weight_type = type;
+    std::unique_ptr<SafetensorsReader> params;
+    if (recipe && on_int_grid(type)) {
+        // QuantScope's own codes and scales; rows that are not whole blocks stay exact as F32.
+        params = std::make_unique<SafetensorsReader>(stage + "/" + kQuantParamsFile);
+        options.block_scales = [&params](const std::string& hf) {
+            return block_scales_from_params(*params, hf);
+        };
+        options.fallback_type = gguf::TensorType::F32;
+    }
     gguf::GgufLlamaReport report;
     {
         FeedbackSpan span(feedback, recipe ? 0.7 : 0.0, 0.95, "gguf: ");
         gguf::write_llama_gguf(source, result.gguf_path, options, span.get(), &report);
     }
     result.fallback_tensors = report.fallback_tensors;
+    result.fallback_type = options.fallback_type;
     if (recipe) result.exact_linears = check_exact(*quantized, *recipe, result.gguf_path, type);
+    params.reset();
     quantized.reset();
     if (!stage.empty()) fs::remove_all(stage);
     const std::string file = fs::path(result.gguf_path).filename().string();

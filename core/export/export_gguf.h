@@ -4,14 +4,17 @@
 // Without a recipe the checkpoint's float weights are converted with llama.cpp's own rule for
 // the chosen type (F32, F16, Q8_0, Q4_0, MXFP4), as its convert/quantize tools would.
 // With a recipe the model is first quantized by QuantScope and its dequantized weights are
-// encoded; the file is kept only if every quantized linear reads back bit for bit (exactly
-// the values in memory; a zero may change sign). Otherwise the export is refused, naming the first
-// linear that differs and the recipes that fit the type: llama.cpp's Q8_0 (d = absmax/127) and Q4_0
-// (d = signed max/-8) scale rules are not any QuantScope INT recipe's, so only MXFP4 has a
-// matching recipe (mxfp4 elements in blocks of 32).
+// encoded; the file is kept only if every quantized linear reads back bit for bit (exactly the
+// values in memory; a zero may change sign). Q8_0 / Q4_0 take QuantScope's own codes and fp16
+// scales (gguf_grid_blocks.h): symmetric INT recipes of up to 8 / 4 bits with one scale per
+// 32 weights (int8-g32-sym, int4-g128-sym, per channel, ...), quantized with fp16 scales as
+// the packed checkpoint formats are; rows that are not whole blocks are written as F32.
+// MXFP4 takes mxfp4-32 recipes (llama.cpp's rule and ours agree). A recipe the type cannot
+// hold is refused before anything is written (gguf_recipe_refusal), naming what fits.
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/export/gguf_format.h"
 
@@ -24,9 +27,13 @@ struct Recipe;
 struct GgufExportResult {
     std::string output_dir;
     std::string gguf_path;
-    std::vector<std::string> fallback_tensors;  // rows not whole blocks: written as F16
-    int exact_linears = 0;                      // with a recipe: linears checked bit for bit
+    std::vector<std::string> fallback_tensors;  // rows not whole blocks, written as fallback_type
+    gguf::TensorType fallback_type = gguf::TensorType::F16;  // F32 for q8_0 / q4_0 recipes
+    int exact_linears = 0;  // with a recipe: linears checked bit for bit
 };
+
+// Why GGUF `type` cannot hold `recipe` ("" when it can), with the recipes that fit.
+std::string gguf_recipe_refusal(const Recipe& recipe, gguf::TensorType type);
 
 // "f32", "f16", "q8_0", "q4_0", "mxfp4"; throws QsError listing them otherwise.
 gguf::TensorType parse_gguf_export_type(const std::string& name);

@@ -19,9 +19,8 @@
 namespace fs = std::filesystem;
 
 namespace qs {
-namespace {
 
-torch::Tensor read_param(const SafetensorsReader& reader, const std::string& name)
+torch::Tensor read_quant_param(const SafetensorsReader& reader, const std::string& name)
 {
     const auto& info = reader.info(name);
     TensorView v = reader.view(name);
@@ -30,6 +29,8 @@ torch::Tensor read_param(const SafetensorsReader& reader, const std::string& nam
     std::memcpy(t.data_ptr(), v.data, v.size_bytes);
     return t;
 }
+
+namespace {
 
 std::int64_t group_size_of(const QuantFormat& f, std::int64_t in)
 {
@@ -235,9 +236,9 @@ void write_int_layout(const std::string& fake_dir, const std::string& out_dir,
             }
             const auto module = name.substr(0, name.size() - std::string(".weight").size());
             auto linear = int_linear_from_params(
-                load_tensor(tensor.store, name), read_param(params, name + ".scales"),
-                read_param(params, name + ".zeros"), read_param(params, name + ".g_idx"),
-                job.weights, name);
+                load_tensor(tensor.store, name), read_quant_param(params, name + ".scales"),
+                read_quant_param(params, name + ".zeros"),
+                read_quant_param(params, name + ".g_idx"), job.weights, name);
             if (pad == Pad::Rows)
                 linear = pad_int_linear(linear, job.padded_intermediate, linear.in_features);
             else if (pad == Pad::Cols)

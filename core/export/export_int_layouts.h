@@ -19,6 +19,11 @@
 
 namespace qs {
 
+class SafetensorsReader;
+
+// One tensor of the parameters file (kQuantParamsFile): float32 scales, int32 zeros / g_idx.
+torch::Tensor read_quant_param(const SafetensorsReader& reader, const std::string& name);
+
 // Multiples the input and output dimensions of a linear must have in the layout (packing words,
 // groups, AWQ's 8 outputs per word).
 struct LinearAlignment {

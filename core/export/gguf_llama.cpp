@@ -4,6 +4,7 @@
 #include <regex>
 
 #include "core/export/gguf_blocks.h"
+#include "core/export/gguf_grid_blocks.h"
 #include "core/export/gguf_vocab.h"
 #include "core/io/tensor_torch.h"
 #include "core/model/causal_lm.h"
@@ -125,10 +126,15 @@ GgufWriter llama_gguf_writer(const CausalLM& model, const GgufLlamaOptions& opti
     const TensorStore& store = model.store();
     const CheckpointNames names = checkpoint_names(c, store);
     const std::string tokenizer_json = dir + "/tokenizer.json";
-    if (!std::filesystem::exists(tokenizer_json))
-        fail_file(dir, "GGUF export needs tokenizer.json (tokenizer.model alone is not read yet)");
+    const std::string tokenizer_model = dir + "/tokenizer.model";
     const std::int64_t n_vocab = store.info(names.embed_tokens).shape.at(0);
-    const GgufVocab vocab = read_vocab_for_gguf(tokenizer_json, n_vocab);
+    GgufVocab vocab;
+    if (std::filesystem::exists(tokenizer_json))
+        vocab = read_vocab_for_gguf(tokenizer_json, n_vocab);
+    else if (std::filesystem::exists(tokenizer_model))
+        vocab = read_sentencepiece_vocab_for_gguf(tokenizer_model, n_vocab);
+    else
+        fail_file(dir, "GGUF export needs the tokenizer: no tokenizer.json or tokenizer.model");
     const Tokenizer& tok = model.tokenizer();
     set_vocab_metadata(w, vocab, c.bos_token_id >= 0 ? c.bos_token_id : tok.bos_id(),
                        c.eos_token_id >= 0 ? c.eos_token_id : tok.eos_id(), tok.adds_bos(),
@@ -166,19 +172,37 @@ GgufWriter llama_gguf_writer(const CausalLM& model, const GgufLlamaOptions& opti
         std::int64_t permute_heads = 0;
         if (hf.ends_with("self_attn.q_proj.weight")) permute_heads = c.num_heads;
         if (hf.ends_with("self_attn.k_proj.weight")) permute_heads = c.num_kv_heads;
-        w.add_tensor(gg, dims, type, [&model, hf, gg, type, permute_heads, k, total, feedback] {
-            if (feedback) {
-                feedback->check_cancelled();
-                feedback->set_progress(static_cast<double>(k) / static_cast<double>(total),
-                                       "writing " + gg);
-            }
-            torch::Tensor t = load_tensor(model.store(), hf).contiguous();
-            model.store().release(hf);
-            if (permute_heads > 0) t = permute_qk_for_gguf(t, permute_heads);
-            return quantize_blocks(
-                type,
-                std::span<const float>(t.data_ptr<float>(), static_cast<std::size_t>(t.numel())));
-        });
+        w.add_tensor(
+            gg, dims, type,
+            [&model, block_scales = options.block_scales, hf, gg, type, permute_heads, k, total,
+             feedback] {
+                if (feedback) {
+                    feedback->check_cancelled();
+                    feedback->set_progress(static_cast<double>(k) / static_cast<double>(total),
+                                           "writing " + gg);
+                }
+                torch::Tensor t = load_tensor(model.store(), hf).contiguous();
+                model.store().release(hf);
+                if (permute_heads > 0) t = permute_qk_for_gguf(t, permute_heads);
+                torch::Tensor scales;
+                if (block_scales && (type == TensorType::Q8_0 || type == TensorType::Q4_0))
+                    scales = block_scales(hf);
+                if (scales.defined()) {
+                    if (permute_heads > 0) scales = permute_qk_for_gguf(scales, permute_heads);
+                    scales = scales.to(torch::kFloat32).contiguous();
+                    if (scales.numel() * 32 != t.numel())
+                        throw QsError("GGUF export: " + hf + " has " +
+                                      std::to_string(scales.numel()) + " block scales for " +
+                                      std::to_string(t.numel()) + " values");
+                    std::vector<std::uint8_t> out(*tensor_bytes(type, std::size_t(t.numel())));
+                    encode_blocks_on_grid(type, t.data_ptr<float>(), scales.data_ptr<float>(),
+                                          std::size_t(t.numel()), out.data());
+                    return out;
+                }
+                return quantize_blocks(type,
+                                       std::span<const float>(t.data_ptr<float>(),
+                                                              static_cast<std::size_t>(t.numel())));
+            });
     }
     return w;
 }

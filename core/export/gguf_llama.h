@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,11 @@ struct GgufLlamaOptions {
     // For a 2-D weight whose rows are not whole blocks of weight_type (stories260K's ffn_down
     // has rows of 172): llama.cpp's quantizer falls back the same way.
     TensorType fallback_type = TensorType::F16;
+    // Optional, for weight_type Q8_0 / Q4_0: the scales [rows, cols / 32] (Hugging Face row
+    // order) of a 2-D weight whose values already lie on that grid (gguf_grid_blocks.h), so its
+    // blocks keep QuantScope's codes and scales; an undefined tensor (or no function) means
+    // llama.cpp's own quantizer.
+    std::function<torch::Tensor(const std::string& hf_name)> block_scales;
 };
 
 struct GgufLlamaReport {

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/tokenizer/sentencepiece_model_proto.h"
 #include "core/util/error.h"
 
 namespace qs::gguf {
@@ -32,6 +33,16 @@ std::string merge_result(const json& m, const std::string& path)
     if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string())
         return m[0].get<std::string>() + m[1].get<std::string>();
     fail_file(path, "malformed merge " + m.dump());
+}
+
+// convert_hf_to_gguf.py's padding: "[PAD<i>]" UNUSED rows up to the embedding's row count.
+void pad_vocab(GgufVocab& v, std::int64_t n_vocab)
+{
+    for (std::int64_t i = static_cast<std::int64_t>(v.tokens.size()); i < n_vocab; ++i) {
+        v.tokens.push_back("[PAD" + std::to_string(i) + "]");
+        v.scores.push_back(-1000.0f);
+        v.types.push_back(static_cast<std::int32_t>(TokenType::Unused));
+    }
 }
 
 }  // namespace
@@ -132,11 +143,27 @@ GgufVocab read_vocab_for_gguf(const std::string& path, std::int64_t n_vocab)
             t = TokenType::Byte;
         v.types[i] = static_cast<std::int32_t>(t);
     }
-    for (std::int64_t i = static_cast<std::int64_t>(v.tokens.size()); i < n_vocab; ++i) {
-        v.tokens.push_back("[PAD" + std::to_string(i) + "]");
-        v.scores.push_back(-1000.0f);
-        v.types.push_back(static_cast<std::int32_t>(TokenType::Unused));
+    pad_vocab(v, n_vocab);
+    return v;
+}
+
+GgufVocab read_sentencepiece_vocab_for_gguf(const std::string& path, std::int64_t n_vocab)
+{
+    const SentencePieceModelProto proto = read_sentencepiece_proto(path);
+    if (proto.model_type != 1 && proto.model_type != 2)
+        fail_file(path, "SentencePiece model type " + std::to_string(proto.model_type) +
+                            " (llama.cpp's SPM tokenizer takes unigram or BPE models)");
+    if (static_cast<std::int64_t>(proto.pieces.size()) > n_vocab)
+        fail_file(path, std::to_string(proto.pieces.size()) + " pieces but the model has only " +
+                            std::to_string(n_vocab) + " embedding rows");
+    GgufVocab v;
+    for (const auto& p : proto.pieces) {
+        v.tokens.push_back(p.piece);
+        v.scores.push_back(p.score);
+        v.types.push_back(static_cast<std::int32_t>(p.type));  // the same numbering
     }
+    v.unk_id = proto.unk_id;
+    pad_vocab(v, n_vocab);
     return v;
 }
 

@@ -1,4 +1,5 @@
-// llama.cpp's tokenizer metadata (tokenizer.ggml.*) from a Hugging Face tokenizer.json, for
+// llama.cpp's tokenizer metadata (tokenizer.ggml.*) from a Hugging Face tokenizer.json (or a
+// SentencePiece tokenizer.model), for
 // SentencePiece-style vocabularies (what llama.cpp calls the "llama" tokenizer model): a
 // Unigram model with its scores, or a byte-fallback BPE converted from SentencePiece, whose
 // scores are derived from the merge ranks (earlier merge = higher score, the priority
@@ -38,6 +39,11 @@ struct GgufVocab {
 // with "[PAD<i>]" UNUSED tokens. Throws QsError naming the file for an unsupported model
 // type, a malformed file, or more tokens than n_vocab.
 GgufVocab read_vocab_for_gguf(const std::string& tokenizer_json, std::int64_t n_vocab);
+
+// The same from a SentencePiece tokenizer.model (unigram or BPE), as convert_hf_to_gguf.py's
+// sentencepiece path: pieces, their scores and types as stored, unk_id from the trainer spec.
+GgufVocab read_sentencepiece_vocab_for_gguf(const std::string& tokenizer_model,
+                                            std::int64_t n_vocab);
 
 // Sets tokenizer.ggml.{model,tokens,scores,token_type,unknown_token_id,bos_token_id,
 // eos_token_id,add_bos_token,add_eos_token}; bos/eos ids < 0 are left out.

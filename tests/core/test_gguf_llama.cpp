@@ -13,6 +13,7 @@
 #include "core/model/causal_lm.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
+#include "tests/core/gguf_test_support.h"
 #include "tests/core/test_support.h"
 
 using namespace qs::gguf;
@@ -169,4 +170,27 @@ TEST(GgufLlama, CancelLeavesNoFile)
     EXPECT_THROW(write_llama_gguf(*model, dir.file("x.gguf"), {}, &feedback), qs::CancelledError);
     EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
     EXPECT_THROW(write_llama_gguf(*model, dir.file("x.gguf"), {TensorType::Q4_K}), qs::QsError);
+}
+
+TEST(GgufLlama, VocabFromSentencePieceModel)
+{
+    QS_REQUIRE_SHARED();
+    const std::string path = qs::test::shared_dir() + "/models/llama2-tokenizer/tokenizer.model";
+    const GgufVocab v = read_sentencepiece_vocab_for_gguf(path, 32002);
+    ASSERT_EQ(v.tokens.size(), 32002u);
+    EXPECT_EQ(v.unk_id, 0);
+    EXPECT_EQ(v.tokens[0], "<unk>");
+    EXPECT_EQ(v.types[0], int(TokenType::Unknown));
+    EXPECT_EQ(v.tokens[1], "<s>");
+    EXPECT_EQ(v.types[1], int(TokenType::Control));
+    EXPECT_EQ(v.tokens[3], "<0x00>");
+    EXPECT_EQ(v.types[3], int(TokenType::Byte));
+    EXPECT_EQ(v.tokens[15043], "\xE2\x96\x81Hello");  // "▁Hello", a normal piece with its score
+    EXPECT_EQ(v.types[15043], int(TokenType::Normal));
+    EXPECT_LT(v.scores[15043], 0.0f);
+    EXPECT_GT(v.scores[15043], v.scores[31999]);  // earlier pieces score higher in Llama's model
+    EXPECT_EQ(v.tokens[32001], "[PAD32001]");
+    EXPECT_EQ(v.types[32001], int(TokenType::Unused));
+    qs::test::expect_file_error([&] { read_sentencepiece_vocab_for_gguf(path, 100); }, path,
+                                "embedding rows");
 }
