@@ -1,6 +1,7 @@
 #include "core/export/export_gguf.h"
 
 #include <filesystem>
+#include <set>
 
 #include <torch/torch.h>
 
@@ -186,6 +187,19 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
             return block_scales_from_params(*params, hf);
         };
         options.fallback_type = gguf::TensorType::F32;
+    }
+    if (recipe) {
+        // What the recipe leaves in full precision (embeddings, lm_head, full-precision layers)
+        // stays F16, as the analysis sizes it, instead of taking llama.cpp's rule for `type`.
+        std::set<std::string> quantized_linears;
+        for (int layer = 0; layer < model.num_layers(); ++layer)
+            if (recipe->quantizes_layer(layer, model.num_layers()))
+                for (const auto& module : decoder_linear_names(model.config()))
+                    quantized_linears.insert("model.layers." + std::to_string(layer) + "." +
+                                             module + ".weight");
+        options.keep_f16 = [quantized_linears](const std::string& hf) {
+            return !quantized_linears.contains(hf);
+        };
     }
     gguf::GgufLlamaReport report;
     {

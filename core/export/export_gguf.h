@@ -9,6 +9,8 @@
 // scales (gguf_grid_blocks.h): symmetric INT recipes of up to 8 / 4 bits with one scale per
 // 32 weights (int8-g32-sym, int4-g128-sym, per channel, ...), quantized with fp16 scales as
 // the packed checkpoint formats are; rows that are not whole blocks are written as F32.
+// Whatever the recipe leaves unquantized (embeddings, lm_head, full-precision layers) is
+// written as F16, as the analysis sizes it, not with llama.cpp's rule for the type.
 // MXFP4 takes mxfp4-32 recipes (llama.cpp's rule and ours agree). A recipe the type cannot
 // hold is refused before anything is written (gguf_recipe_refusal), naming what fits.
 #pragma once

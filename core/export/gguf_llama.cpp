@@ -164,7 +164,10 @@ GgufWriter llama_gguf_writer(const CausalLM& model, const GgufLlamaOptions& opti
         TensorType type = TensorType::F32;
         if (shape.size() == 2) {
             type = options.weight_type;
-            if (dims[0] % static_cast<std::uint64_t>(tensor_type_traits(type).block_size) != 0) {
+            if (options.keep_f16 && options.keep_f16(hf))
+                type = TensorType::F16;
+            else if (dims[0] % static_cast<std::uint64_t>(tensor_type_traits(type).block_size) !=
+                     0) {
                 type = options.fallback_type;
                 if (report) report->fallback_tensors.push_back(gg);
             }

@@ -34,6 +34,9 @@ struct GgufLlamaOptions {
     // blocks keep QuantScope's codes and scales; an undefined tensor (or no function) means
     // llama.cpp's own quantizer.
     std::function<torch::Tensor(const std::string& hf_name)> block_scales;
+    // Optional: 2-D weights (Hugging Face names) to write as F16 instead of weight_type, e.g.
+    // what a recipe leaves unquantized (embeddings, lm_head, full-precision layers).
+    std::function<bool(const std::string& hf_name)> keep_f16;
 };
 
 struct GgufLlamaReport {

@@ -140,6 +140,8 @@ TEST(GgufRecipeExport, Stories260KHoldsTheFp16ScaleWeightsExactly)
         auto fake = qs::CausalLM::open(dir.file("fake-" + name));
         const GgufReader reader(result.gguf_path);
         EXPECT_EQ(reader.tensor("blk.0.ffn_down.weight").type, TensorType::F32);
+        // Left unquantized by the recipe: F16, not llama.cpp's rule for the type.
+        EXPECT_EQ(reader.tensor("token_embd.weight").type, TensorType::F16);
         for (const std::string module : {"self_attn.k_proj", "mlp.up_proj", "mlp.down_proj"}) {
             const std::string hf = "model.layers.3." + module + ".weight";
             auto want = qs::load_tensor(fake->store(), hf);

@@ -67,13 +67,14 @@ r = load("f32")
 assert r["matching_prefix"] == r["expected"] == 64, f"F32 greedy differs from the reference: {r}"
 # The reference perplexity of story.tokens.i32 (../shared/README.md): 1.470701.
 assert abs(r["ppl"] - 1.470701) < 2e-3, f"F32 perplexity {r['ppl']} is not the reference 1.470701"
-for t, gap in (("q8_0", 0.005), ("q4_0", 0.04)):
+for t, gap in (("q8_0", 0.005), ("q4_0", 0.01)):
     ours = load(f"{t}-quantscope")["ppl"]
     f32 = load(f"{t}-fake-f32")["ppl"]
     blocks = load(f"{t}-recipe")["ppl"]
     # llama.cpp on the F32 twin reproduces QuantScope's perplexity of the quantized weights.
     assert abs(f32 - ours) < 1e-3 * ours, f"{t}: llama.cpp F32 ppl {f32} vs QuantScope {ours}"
-    # The block file holds the same weights; only llama.cpp's Q8_0 activations differ.
+    # The block file holds the same linears; llama.cpp's Q8_0 activations and the F16
+    # embeddings make the difference.
     assert abs(blocks - ours) < gap * ours, f"{t}: llama.cpp {t} ppl {blocks} vs QuantScope {ours}"
 PY
 echo "OK: llama.cpp reproduces the reference greedy tokens and perplexity from our F32 GGUF, and QuantScope's perplexity of its Q8_0 / Q4_0 recipe weights"
