@@ -32,14 +32,16 @@ void setParameters(QTreeWidgetItem* item, std::int64_t count)
         QObject::tr("%1 parameters").arg(QLocale().toString(static_cast<qlonglong>(count))));
 }
 
-QTreeWidgetItem* makeRoot(QTreeWidget* tree, const QString& name, const QString& directory,
-                          int layers)
+// The root row shows the model's name only (a narrow dock would elide "name (architecture)");
+// the tooltip has the architecture and the folder.
+QTreeWidgetItem* makeRoot(QTreeWidget* tree, const QString& name, const QString& architecture,
+                          const QString& directory, int layers)
 {
     auto* root = new QTreeWidgetItem(tree);
     root->setText(ModelTree::NameColumn, name);
     root->setText(ModelTree::ShapeColumn,
                   layers == 1 ? QObject::tr("1 layer") : QObject::tr("%1 layers").arg(layers));
-    root->setToolTip(ModelTree::NameColumn, directory);
+    root->setToolTip(ModelTree::NameColumn, QStringLiteral("%1 (%2)").arg(directory, architecture));
     QFont bold = root->font(ModelTree::NameColumn);
     bold.setBold(true);
     root->setFont(ModelTree::NameColumn, bold);
@@ -58,7 +60,10 @@ QTreeWidgetItem* makeLinear(QTreeWidgetItem* layer, const QString& name, const Q
                             std::int64_t out, std::int64_t in)
 {
     auto* item = new QTreeWidgetItem(layer);
-    item->setText(ModelTree::NameColumn, name);
+    // "self_attn.q_proj" -> "q_proj": the layer row already groups them and the last part is
+    // unique within a layer, so the names that tell modules apart stay visible in a narrow dock
+    // (the tooltip keeps the full weight name).
+    item->setText(ModelTree::NameColumn, name.section(QLatin1Char('.'), -1));
     item->setText(ModelTree::ShapeColumn, formatShape(out, in));
     item->setData(ModelTree::NameColumn, ModelTree::WeightNameRole, weight);
     return item;
@@ -78,7 +83,7 @@ ModelTree::ModelTree(QWidget* parent) : QTreeWidget(parent)
     header()->setSectionResizeMode(ShapeColumn, QHeaderView::ResizeToContents);
     header()->setSectionResizeMode(ParametersColumn, QHeaderView::ResizeToContents);
     header()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
-    // "self_attn.q_proj" and "self_attn.k_proj" differ at the end: elide the middle.
+    // The model name of the root row keeps its end ("(llama)") when elided.
     setTextElideMode(Qt::ElideMiddle);
     connect(this, &QTreeWidget::currentItemChanged, this,
             [this](QTreeWidgetItem* current) { onCurrentItemChanged(current); });
@@ -88,10 +93,8 @@ void ModelTree::setModel(const qs::ModelInfo& info, const QString& displayName)
 {
     clearModel();
     const auto layers = static_cast<int>(info.layers.size());
-    auto* root = makeRoot(
-        this,
-        QStringLiteral("%1 (%2)").arg(displayName, QString::fromStdString(info.config.model_type)),
-        QString::fromStdString(info.directory), layers);
+    auto* root = makeRoot(this, displayName, QString::fromStdString(info.config.model_type),
+                          QString::fromStdString(info.directory), layers);
     setParameters(root, info.total_parameters);
 
     for (const auto& layer : info.layers) {
@@ -126,9 +129,7 @@ bool ModelTree::setModelFromSession(const QString& displayName)
     for (const auto& record : *records)
         byLayer[record.layer].push_back(&record);
     auto* root =
-        makeRoot(this,
-                 QStringLiteral("%1 (%2)").arg(displayName,
-                                               QString::fromStdString(data.header.architecture)),
+        makeRoot(this, displayName, QString::fromStdString(data.header.architecture),
                  QString::fromStdString(data.header.model_path), static_cast<int>(byLayer.size()));
     std::int64_t total = 0;
     for (const auto& [index, linears] : byLayer) {

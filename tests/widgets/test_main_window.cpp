@@ -115,7 +115,7 @@ private slots:
         QTreeWidgetItem* root = tree->topLevelItem(0);
         QVERIFY2(root->text(ModelTree::NameColumn).contains("stories260K"),
                  qPrintable(root->text(ModelTree::NameColumn)));
-        QVERIFY(root->text(ModelTree::NameColumn).contains("llama"));
+        QVERIFY(root->toolTip(ModelTree::NameColumn).contains("llama"));
         QVERIFY(!root->text(ModelTree::ParametersColumn).isEmpty());
         QCOMPARE(tree->layerCount(), 5);
         for (int i = 0; i < root->childCount(); ++i) {
