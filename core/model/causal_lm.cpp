@@ -7,24 +7,36 @@
 
 #include "core/io/tensor_torch.h"
 #include "core/quant/layer_quantizer.h"
+#include "core/quant/recipe.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
 namespace qs {
 namespace {
 
-QuantFormat read_activation_format(const std::string& config_path)
+// The activation format of a fake-quantized checkpoint and the layers it applies to: those the
+// recipe quantized (its `layers` range minus `full_precision_layers`), read from the recipe
+// stored beside it; every layer when the config has no recipe.
+void read_activation_quantization(const std::string& config_path, int num_layers,
+                                  QuantFormat& format, std::vector<bool>& layers)
 {
     std::ifstream in(config_path);
     auto config = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-    if (!config.is_object() || !config.contains("quantization_config")) return {};
+    if (!config.is_object() || !config.contains("quantization_config")) return;
     const auto& q = config["quantization_config"];
-    if (!q.is_object() || !q.contains("activations") || !q["activations"].is_string()) return {};
+    if (!q.is_object() || !q.contains("activations") || !q["activations"].is_string()) return;
     const std::string name = q["activations"];
     try {
-        return name == "none" ? QuantFormat{} : QuantFormat::parse(name);
+        format = name == "none" ? QuantFormat{} : QuantFormat::parse(name);
+        layers.assign(std::size_t(std::max(num_layers, 0)), true);
+        if (q.contains("recipe") && q["recipe"].is_string()) {
+            const Recipe recipe = Recipe::from_yaml(q["recipe"].get<std::string>(),
+                                                    config_path + ": quantization_config.recipe");
+            for (int i = 0; i < num_layers; ++i)
+                layers[std::size_t(i)] = recipe.quantizes_layer(i, num_layers);
+        }
     } catch (const QsError& e) {
-        fail_file(config_path, std::string("quantization_config.activations: ") + e.what());
+        fail_file(config_path, std::string("quantization_config: ") + e.what());
     }
 }
 
@@ -40,7 +52,8 @@ std::unique_ptr<CausalLM> CausalLM::open(const std::string& dir, const torch::De
     model->m_config = ModelConfig::load(dir + "/config.json");
     model->m_store = TensorStore::open_dir(dir);
     model->m_names = checkpoint_names(model->m_config, *model->m_store);
-    model->m_activation_format = read_activation_format(dir + "/config.json");
+    read_activation_quantization(dir + "/config.json", model->num_layers(),
+                                 model->m_activation_format, model->m_activation_layers);
     if (with_tokenizer) model->m_tokenizer = load_tokenizer(dir);
     return model;
 }
@@ -75,7 +88,8 @@ LayerWeights CausalLM::load_layer(int index) const
         weights.set(name.substr(prefix.size()),
                     load_tensor(*m_store, name, torch::kFloat32, m_device));
     }
-    install_activation_quantization(weights, m_activation_format);
+    if (index < int(m_activation_layers.size()) && m_activation_layers[std::size_t(index)])
+        install_activation_quantization(weights, m_activation_format);
     return weights;
 }
 

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -67,6 +68,7 @@ private:
     std::unique_ptr<Tokenizer> m_tokenizer;
     torch::Device m_device = torch::kCPU;
     QuantFormat m_activation_format;
+    std::vector<bool> m_activation_layers;  // the layers whose inputs m_activation_format quantizes
 };
 
 }  // namespace qs

@@ -66,4 +66,19 @@ torch::Tensor calibration_windows(const CausalLM& model, const CalibrationSettin
                                     : windows_from_text(model, settings);
 }
 
+CalibrationSettings fit_calibration_to_context(const CalibrationSettings& settings,
+                                               const ModelConfig& config,
+                                               std::vector<std::string>& warnings)
+{
+    CalibrationSettings fitted = settings;
+    const std::int64_t context = config.max_position_embeddings;
+    if (context > 1 && settings.seqlen > context) {
+        fitted.seqlen = context;
+        warnings.push_back("calibration seqlen " + std::to_string(settings.seqlen) +
+                           " is longer than the model's context (" + std::to_string(context) +
+                           " tokens): calibrating on windows of " + std::to_string(context));
+    }
+    return fitted;
+}
+
 }  // namespace qs

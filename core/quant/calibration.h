@@ -4,6 +4,9 @@
 // each sample starts from BOS and is sampled at temperature 1 with the same seed).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include <torch/types.h>
 
 #include "core/model/causal_lm.h"
@@ -16,5 +19,13 @@ class Feedback;
 // [samples, seqlen] int64 on CPU. Throws QsError naming the file when it is too short.
 torch::Tensor calibration_windows(const CausalLM& model, const CalibrationSettings& settings,
                                   Feedback* feedback = nullptr);
+
+// `settings` with seqlen capped at the model's context (max_position_embeddings, when the config
+// states it): windows longer than the positions the model was trained on would calibrate on
+// activations it never produces (a bundled recipe's 2048 on a 512-token model). Appends a
+// warning saying so to `warnings`.
+CalibrationSettings fit_calibration_to_context(const CalibrationSettings& settings,
+                                               const ModelConfig& config,
+                                               std::vector<std::string>& warnings);
 
 }  // namespace qs

@@ -140,8 +140,9 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         if (cache) {
             inputs = cache->fp_inputs(0, calibration_feedback.get());
         } else {
-            auto windows =
-                calibration_windows(model, recipe.calibration, calibration_feedback.get());
+            const CalibrationSettings settings =
+                fit_calibration_to_context(recipe.calibration, config, result.warnings);
+            auto windows = calibration_windows(model, settings, calibration_feedback.get());
             inputs = model.embed(windows.to(model.device()));
         }
     }

@@ -135,6 +135,56 @@ TEST(QuantizeModel, DataFreeCalibrationUsesTheModelsOwnText)
     EXPECT_TRUE(std::isfinite(wiki_ppl(*CausalLM::open(tmp.file("df")), 4)));
 }
 
+TEST(QuantizeModel, CalibrationWindowsAreCappedAtTheModelsContext)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    ASSERT_EQ(model->config().max_position_embeddings, 512);
+    CalibrationSettings asked;
+    asked.seqlen = 2048;
+    std::vector<std::string> warnings;
+    EXPECT_EQ(fit_calibration_to_context(asked, model->config(), warnings).seqlen, 512);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("512"), std::string::npos) << warnings[0];
+    asked.seqlen = 512;
+    EXPECT_EQ(fit_calibration_to_context(asked, model->config(), warnings).seqlen, 512);
+    EXPECT_EQ(warnings.size(), 1u) << "no warning when it fits";
+
+    // A bundled-style recipe (2048-token windows) on the 512-token model runs on 512.
+    auto r = quantize_model(*model,
+                            Recipe::from_yaml("methods: [gptq]\nweights: int4-g32-asym\n"
+                                              "calibration: {dataset: " +
+                                              test::shared_dir() +
+                                              "/data/wikitext-2/valid.txt, samples: 2, "
+                                              "seqlen: 2048}\n"),
+                            tmp.file("capped"));
+    bool warned = false;
+    for (const auto& w : r.warnings)
+        warned = warned || w.find("context") != std::string::npos;
+    EXPECT_TRUE(warned);
+}
+
+TEST(QuantizeModel, ActivationsOfFullPrecisionLayersStayFloatWhenReopened)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    const std::string acts = "weights: none\nactivations: int3-token-sym\n";
+    quantize_model(*model, Recipe::from_yaml(acts + "layers: [0, 0]\n"), tmp.file("one"));
+    quantize_model(*model, Recipe::from_yaml(acts), tmp.file("all"));
+    quantize_model(*model, Recipe::from_yaml(acts + "full_precision_layers: [1, 2, 3, 4]\n"),
+                   tmp.file("fp"));
+    const double fp = wiki_ppl(*model, 4);
+    const double one = wiki_ppl(*CausalLM::open(tmp.file("one")), 4);
+    const double all = wiki_ppl(*CausalLM::open(tmp.file("all")), 4);
+    // 3-bit activations in one layer hurt less than in all five; the same layer set written as
+    // full_precision_layers gives the same model.
+    EXPECT_GT(one, fp);
+    EXPECT_GT(all, one * 1.01);
+    EXPECT_EQ(wiki_ppl(*CausalLM::open(tmp.file("fp")), 4), one);
+}
+
 TEST(QuantizeModel, StaticActivationRangesAreCalibratedAndStored)
 {
     QS_REQUIRE_SHARED();
