@@ -30,6 +30,7 @@
 #include "widgets/recipe_builder.h"
 #include "widgets/session_controller.h"
 #include "widgets/session_model.h"
+#include "widgets/user_guide_dialog.h"
 #include "widgets/start_page.h"
 #include "widgets/stats_job.h"
 #include "widgets/tensor_inspector.h"
@@ -174,6 +175,11 @@ void MainWindow::createMenus()
 
     menuBar()->addMenu(m_viewMenu);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&User Guide"), QKeySequence::HelpContents, this, [this] {
+        auto* guide = new UserGuideDialog(this);
+        guide->setAttribute(Qt::WA_DeleteOnClose);
+        guide->show();
+    });
     help->addAction(tr("&About QuantScope"), this, [this] {
         QMessageBox::about(this, tr("About QuantScope"),
                            tr("<b>QuantScope %1</b><p>A workbench for post-training quantization "

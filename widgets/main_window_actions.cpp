@@ -56,9 +56,10 @@ void MainWindow::saveSessionAs()
     QSettings settings;
     QString path = QFileDialog::getSaveFileName(this, tr("Save Session As"),
                                                 settings.value("dialogs/sessionDir").toString(),
-                                                tr("QuantScope sessions (*.h5)"));
+                                                tr("QuantScope sessions (*.quantscope.h5 *.h5)"));
     if (path.isEmpty()) return;
-    if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".h5");
+    // A bare name gets the suffix the desktop's session MIME type matches (quantscope-mime.xml).
+    if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".quantscope.h5");
     settings.setValue("dialogs/sessionDir", QFileInfo(path).absolutePath());
     QString error;
     if (!m_controller->saveSessionAs(path, &error)) {

@@ -4,6 +4,7 @@
 #include <exception>
 #include <mutex>
 
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
@@ -77,7 +78,13 @@ QString SessionController::autosaveDirectory()
 QString SessionController::sharedDirectory()
 {
     const QByteArray env = qgetenv("QS_SHARED");
-    return env.isEmpty() ? QStringLiteral(QS_SHARED_DEFAULT) : QString::fromLocal8Bit(env);
+    if (!env.isEmpty()) return QDir::cleanPath(QString::fromLocal8Bit(env));
+    // "/src/quantscope/../shared" -> "/src/shared": the path shows in the recipe builder.
+    const QString built = QDir::cleanPath(QStringLiteral(QS_SHARED_DEFAULT));
+    if (QFileInfo(built).isDir()) return built;
+    // An installed quantscope (bin/) has no build tree: data/ beside its recipes, if any.
+    return QDir::cleanPath(QCoreApplication::applicationDirPath() +
+                           QStringLiteral("/../share/quantscope"));
 }
 
 QString SessionController::sessionPath() const
@@ -102,7 +109,8 @@ void SessionController::newSessionForModel(const QString& modelDir)
 {
     const QString dir = QDir::cleanPath(QFileInfo(modelDir).absoluteFilePath());
     QDir().mkpath(autosaveDirectory());
-    const QString path = QStringLiteral("%1/%2-%3.h5")
+    // .quantscope.h5: the desktop's MIME type for sessions (resources/quantscope-mime.xml).
+    const QString path = QStringLiteral("%1/%2-%3.quantscope.h5")
                              .arg(autosaveDirectory(), baseName(dir),
                                   QDateTime::currentDateTime().toString("yyyyMMdd-HHmmss-zzz"));
     m_modelDir = dir;

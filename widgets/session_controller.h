@@ -56,7 +56,8 @@ public:
     qs::Recipe recipeDefaults() const;
 
     static QString autosaveDirectory();
-    // $QS_SHARED, else the build's default shared folder (where the datasets are).
+    // Where the datasets are (data/wikitext-2, ...): $QS_SHARED, else the build's default
+    // shared folder when it exists, else share/quantscope beside an installed binary.
     static QString sharedDirectory();
 
 signals:

@@ -1,9 +1,11 @@
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli_args.h"
+#include "app/cli/cli_inputs.h"
 #include "app/cli/commands.h"
 #include "core/eval/dataset_text.h"
 #include "core/eval/perplexity.h"
@@ -15,41 +17,55 @@ namespace qs::cli {
 int run_eval(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
-        {"model", true, "model directory"},
-        {"dataset", true, "text file (e.g. wiki.test.raw)"},
-        {"seqlen", true, "window length in tokens (default: 2048, capped at the model context)"},
-        {"limit", true, "evaluate at most this many windows"},
-        {"protocol", true, "how rows are joined: auto (default), wikitext, ptb, plain"},
-        {"device", true, "cpu (default) or cuda:N"},
+        {"model", true, "model folder (required)", "DIR"},
+        {"dataset", true, "UTF-8 text file, e.g. WikiText-2's wiki.test.raw (required)", "FILE"},
+        {"seqlen", true,
+         "window length in tokens (default: 2048, or the model context when "
+         "shorter)",
+         "N"},
+        {"limit", true, "evaluate at most this many windows (default 0: every window)", "N"},
+        {"protocol", true,
+         "how lines become the text: wikitext (rows joined with a blank line), ptb (stripped "
+         "lines joined with a space), plain (the file as it is), auto (default: ptb when the "
+         "file name contains \"ptb\", else wikitext)",
+         "NAME"},
+        {"device", true, "cpu (default) or cuda:N", "DEV"},
         {"json", false, "print {ppl, windows, tokens, ...} as JSON"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
     Args args(argv, specs);
     if (args.has("help")) {
-        std::cout
-            << "usage: quantscope-cli eval --model DIR --dataset FILE --seqlen N [--limit WINDOWS] "
-               "[--json]\n\n"
-            << "Perplexity by the GPTQ protocol: rows joined, tokenized once, non-overlapping\n"
-            << "windows of seqlen tokens (tail dropped), ppl = exp(mean NLL of all predicted "
-               "tokens).\n\n"
-            << format_options(specs);
+        std::cout << format_help(
+            {{"quantscope-cli eval --model DIR --dataset FILE [--seqlen N] [--limit WINDOWS] "
+              "[--json]"},
+             "Measures the perplexity of a model on a text file by the GPTQ protocol.",
+             "Rows are joined, the text is tokenized once, cut into non-overlapping windows of\n"
+             "--seqlen tokens (the tail is dropped) and ppl = exp(mean NLL of every predicted "
+             "token).\nA text shorter than one window is scored as one partial window.\n",
+             {"quantscope-cli eval --model ../shared/models/stories260K/hf \\",
+              "    --dataset ../shared/data/wikitext-2-raw/wiki.test.raw --seqlen 512"}},
+            specs);
         return 0;
     }
     auto device = parse_device(args.get_or("device", "cpu"));
     PerplexityOptions options;
-    options.seqlen = args.get_int("seqlen", 2048);
     options.limit_windows = args.get_int("limit", 0);
-    if (options.seqlen < 2) throw UsageError("--seqlen must be at least 2");
+    if (args.has("seqlen") && args.get_int("seqlen", 0) < 2)
+        throw UsageError("--seqlen must be at least 2");
     if (options.limit_windows < 0) throw UsageError("--limit must be >= 0");
-    const std::string dataset = args.get("dataset");
+    const std::string dataset = text_file_arg(args, "dataset", "dataset");
     const std::string text =
         load_eval_text(dataset, text_protocol_from_name(args.get_or("protocol", "auto")));
 
-    auto model = CausalLM::open(args.get("model"), device);
+    auto model = CausalLM::open(model_dir_arg(args), device);
     const auto context = model->config().max_position_embeddings;
+    // Without --seqlen: 2048 tokens (the papers' window), or the whole context when shorter.
+    options.seqlen =
+        args.get_int("seqlen", context > 0 ? std::min<std::int64_t>(2048, context) : 2048);
     if (context > 0 && options.seqlen > context)
         throw UsageError("--seqlen " + std::to_string(options.seqlen) +
-                         " exceeds the model context of " + std::to_string(context) + " tokens");
+                         " exceeds the model context of " + std::to_string(context) +
+                         " tokens (use --seqlen " + std::to_string(context) + " or less)");
     const bool quiet = args.has("quiet");
     if (!quiet) std::fprintf(stderr, "tokenizing %s (%zu bytes)\n", dataset.c_str(), text.size());
     auto tokens = model->tokenizer().encode(text);

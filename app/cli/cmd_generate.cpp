@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli_args.h"
+#include "app/cli/cli_inputs.h"
 #include "app/cli/commands.h"
 #include "core/eval/generate.h"
 #include "core/util/device.h"
@@ -12,19 +13,26 @@ namespace qs::cli {
 int run_generate(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
-        {"model", true, "model directory"},
-        {"prompt", true, "prompt text (BOS added as the tokenizer config says)"},
-        {"max-new-tokens", true, "tokens to generate (default 64)"},
+        {"model", true, "model folder (required)", "DIR"},
+        {"prompt", true, "prompt text; BOS is added as the tokenizer config says (required)",
+         "TEXT"},
+        {"max-new-tokens", true, "tokens to generate (default 64)", "N"},
         {"ignore-eos", false, "keep generating after the end-of-sequence token"},
-        {"device", true, "cpu (default) or cuda:N"},
+        {"device", true, "cpu (default) or cuda:N", "DEV"},
         {"json", false, "print {prompt_tokens, new_tokens, text} as JSON"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
     Args args(argv, specs);
     if (args.has("help")) {
-        std::cout << "usage: quantscope-cli generate --model DIR --prompt TEXT [--max-new-tokens "
-                     "N] [--json]\n\n"
-                  << format_options(specs);
+        std::cout << format_help(
+            {{"quantscope-cli generate --model DIR --prompt TEXT [--max-new-tokens N] [--json]"},
+             "Continues a prompt with greedy decoding (argmax at every step) and prints the "
+             "prompt followed by the new text.",
+             "Fake-quantized checkpoints (quantscope-cli quantize) run with their activation "
+             "quantization.\n",
+             {"quantscope-cli generate --model ../shared/models/stories260K/hf \\",
+              "    --prompt \"Once upon a time\" --max-new-tokens 32"}},
+            specs);
         return 0;
     }
     auto device = parse_device(args.get_or("device", "cpu"));
@@ -34,7 +42,7 @@ int run_generate(const std::vector<std::string>& argv)
     if (options.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
     options.stop_at_eos = !args.has("ignore-eos");
 
-    auto model = CausalLM::open(args.get("model"), device);
+    auto model = CausalLM::open(model_dir_arg(args), device);
     auto prompt_tokens = model->tokenizer().encode(prompt);
     Feedback feedback;
     attach_stderr_progress(feedback, args.has("quiet"));

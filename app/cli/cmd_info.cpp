@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/cli/cli_args.h"
+#include "app/cli/cli_inputs.h"
 #include "app/cli/commands.h"
 #include "core/model/model_info.h"
 
@@ -12,15 +13,21 @@ namespace qs::cli {
 int run_info(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
-        {"model", true, "model directory (config.json + safetensors)"},
-        {"json", false, "print JSON instead of text"},
+        {"model", true, "model folder: config.json + safetensors (required)", "DIR"},
+        {"json", false, "print JSON (every decoder layer and linear) instead of text"},
         {"help", false, "show this help"}};
     Args args(argv, specs);
     if (args.has("help")) {
-        std::cout << "usage: quantscope-cli info --model DIR [--json]\n\n" << format_options(specs);
+        std::cout << format_help(
+            {{"quantscope-cli info --model DIR [--json]"},
+             "Prints a model's architecture, layer count, linear shapes, parameter count and "
+             "dtype, reading only config.json and the safetensors headers.",
+             "",
+             {"quantscope-cli info --model ../shared/models/stories260K/hf"}},
+            specs);
         return 0;
     }
-    const ModelInfo info = ModelInfo::load(args.get("model"));
+    const ModelInfo info = ModelInfo::load(model_dir_arg(args));
     const ModelConfig& c = info.config;
     if (args.has("json")) {
         nlohmann::json j;

@@ -64,21 +64,28 @@ std::string number(double v, const char* format)
 int run_report(const std::vector<std::string>& argv)
 {
     const std::vector<OptionSpec> specs = {
-        {"session", true, "HDF5 session file"},
-        {"dataset", true, "dataset label the frontier uses (default: the first one)"},
-        {"csv", true, "CSV output (default: the session path with .csv)"},
+        {"session", true, "HDF5 session file (quantscope-cli sweep or the GUI) (required)",
+         "FILE.h5"},
+        {"dataset", true,
+         "perplexity dataset label the frontier uses (default: the session's first one)", "LABEL"},
+        {"csv", true, "CSV output (default: the session path with .csv)", "FILE"},
         {"help", false, "show this help"}};
     Args args(argv, specs);
     if (args.has("help")) {
-        std::cout << "usage: quantscope-cli report --session FILE.h5 [--dataset LABEL] [--csv "
-                     "FILE]\n\n"
-                  << format_options(specs)
-                  << "\nA point is on the Pareto frontier when no other experiment is at most as "
-                     "large and at most as perplex, and strictly better in one of the two; exact "
-                     "duplicates all stay on it.\n";
+        std::cout << format_help(
+            {{"quantscope-cli report --session FILE.h5 [--dataset LABEL] [--csv FILE]"},
+             "Prints a Markdown table of a session's experiments (recipe, methods, formats, bits "
+             "per weight, size, perplexity per dataset, Pareto frontier) and writes it as CSV.",
+             "A point is on the Pareto frontier when no other experiment is at most as large and "
+             "at most as\nperplex, and strictly better in one of the two; exact duplicates all "
+             "stay on it.\n",
+             {"quantscope-cli report --session /tmp/stories.h5 --csv /tmp/stories.csv"}},
+            specs);
         return 0;
     }
     const std::string session = args.get("session");
+    if (std::error_code ec; !fs::exists(session, ec))
+        fail_file(session, "no such session file (quantscope-cli sweep and the GUI write them)");
     const SessionData data = read_session(session);
     std::vector<Row> rows;
     std::vector<std::string> labels;
@@ -89,8 +96,14 @@ int run_report(const std::vector<std::string>& argv)
                 labels.push_back(p.dataset);
     }
     std::string frontier_label = args.get_or("dataset", labels.empty() ? "" : labels.front());
-    if (!labels.empty() && std::find(labels.begin(), labels.end(), frontier_label) == labels.end())
-        throw UsageError("no dataset '" + frontier_label + "' in the session");
+    if (!labels.empty() &&
+        std::find(labels.begin(), labels.end(), frontier_label) == labels.end()) {
+        std::string have;
+        for (const auto& l : labels)
+            have += (have.empty() ? "" : ", ") + l;
+        throw UsageError("no dataset '" + frontier_label + "' in the session (it has: " + have +
+                         ")");
+    }
     std::vector<double> sizes, ppls;
     for (const auto& r : rows) {
         sizes.push_back(r.megabytes);

@@ -35,6 +35,16 @@ bool isSessionFile(const QString& path)
            (info.suffix() == QLatin1String("h5") || info.suffix() == QLatin1String("hdf5"));
 }
 
+// Printed after the option list of --help.
+const char* const kExamples =
+    "\nExamples:\n"
+    "  quantscope ../shared/models/stories260K/hf      open a model (a new autosaved session)\n"
+    "  quantscope /tmp/stories.h5                      open a session (quantscope-cli sweep)\n"
+    "  quantscope --session-file /tmp/stories.h5 --view pareto --screenshot pareto.png\n"
+    "  quantscope --export-figures /tmp/stories.h5 --out figs --preset one-column\n"
+    "\nWithout a display set QT_QPA_PLATFORM=offscreen for --screenshot. The command-line tool\n"
+    "is quantscope-cli (quantscope-cli --help).\n";
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -42,6 +52,13 @@ int main(int argc, char** argv)
     qs::reexec_with_passive_openmp_wait(argv);  // idle OpenMP threads must not starve the GUI
     // Headless figure export has its own options and application (app/gui/export_figures.h).
     if (qs::gui::isExportFiguresCall(argc, argv)) return qs::gui::exportFiguresMain(argc, argv);
+    // Without a display, Qt's default platform plugin aborts inside QApplication, before the
+    // parser runs: start offscreen instead, so --help, --version, usage errors and --screenshot
+    // work, and refuse only the interactive window below with a message saying why.
+    const bool noDisplay = qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM") &&
+                           qEnvironmentVariableIsEmpty("DISPLAY") &&
+                           qEnvironmentVariableIsEmpty("WAYLAND_DISPLAY");
+    if (noDisplay) qputenv("QT_QPA_PLATFORM", "offscreen");
     QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("QuantScope"));
     QApplication::setOrganizationName(QStringLiteral("QuantScope"));
@@ -49,11 +66,12 @@ int main(int argc, char** argv)
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral(
-        "QuantScope: a workbench for post-training quantization of LLMs.\n"
-        "Also: quantscope --export-figures FILE.h5 --out DIR [--preset one-column] (see "
-        "quantscope --export-figures --help)."));
-    parser.addHelpOption();
-    parser.addVersionOption();
+        "Opens a model folder or a session file in QuantScope, the workbench for "
+        "post-training\nquantization of LLMs (without a path: the start page).\n"
+        "Also: quantscope --export-figures FILE.h5 --out DIR [--preset one-column] writes a "
+        "session's\nfigures without a window (quantscope --export-figures --help)."));
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
     const QCommandLineOption modelOption(
         QStringLiteral("model"), QStringLiteral("Open the Hugging Face model folder <dir>."),
         QStringLiteral("dir"));
@@ -92,12 +110,31 @@ int main(int argc, char** argv)
         QStringLiteral("timeout"),
         QStringLiteral("Seconds --screenshot waits for the view before failing (default 120)."),
         QStringLiteral("seconds"), QStringLiteral("120"));
+    const QCommandLineOption runRecipeOption(
+        QStringLiteral("run-recipe"),
+        QStringLiteral("Recipe YAML to run before --screenshot, as the recipe builder's run "
+                       "button does (scope from its layers); the new experiment is shown."),
+        QStringLiteral("file"));
     parser.addOptions({modelOption, sessionOption, screenshotOption, viewOption, experimentOption,
-                       compareOption, linearOption, activationsOption, sizeOption, timeoutOption});
+                       compareOption, linearOption, activationsOption, sizeOption, timeoutOption,
+                       runRecipeOption});
     parser.addPositionalArgument(QStringLiteral("path"),
                                  QStringLiteral("Model folder or session file to open."),
                                  QStringLiteral("[path]"));
-    parser.process(app);
+    if (!parser.parse(QApplication::arguments())) {
+        printError(parser.errorText() +
+                   QStringLiteral(" (run 'quantscope --help' for the options)"));
+        return 2;
+    }
+    if (parser.isSet(QStringLiteral("help-all"))) parser.process(app);  // Qt's options too; exits
+    if (parser.isSet(helpOption)) {
+        std::printf("%s%s", qPrintable(parser.helpText()), kExamples);
+        return 0;
+    }
+    if (parser.isSet(versionOption)) {
+        std::printf("QuantScope %s\n", QS_VERSION);
+        return 0;
+    }
 
     QString modelDir = parser.value(modelOption);
     QString sessionPath = parser.value(sessionOption);
@@ -105,7 +142,9 @@ int main(int argc, char** argv)
     if (positional.size() > 1 ||
         (!positional.isEmpty() && (!modelDir.isEmpty() || !sessionPath.isEmpty())) ||
         (!modelDir.isEmpty() && !sessionPath.isEmpty())) {
-        printError(QStringLiteral("give one model folder or one session file"));
+        printError(
+            QStringLiteral("give one model folder or one session file, e.g. quantscope "
+                           "MODEL_DIR or quantscope SESSION.h5"));
         return 2;
     }
     if (!positional.isEmpty()) {
@@ -130,6 +169,7 @@ int main(int argc, char** argv)
         request.experiment = parser.value(experimentOption);
         request.compared = parser.value(compareOption);
         request.activations = parser.isSet(activationsOption);
+        request.runRecipe = parser.value(runRecipeOption);
         request.size = parseSize(parser.value(sizeOption));
         bool timeoutOk = false;
         const int timeoutS = parser.value(timeoutOption).toInt(&timeoutOk);
@@ -165,6 +205,13 @@ int main(int argc, char** argv)
         return qs::gui::runScreenshot(app, window, request);
     }
 
+    if (noDisplay) {
+        printError(
+            QStringLiteral("no display (DISPLAY and WAYLAND_DISPLAY are unset): run it in a "
+                           "desktop session, or use --screenshot / --export-figures, which "
+                           "work without one"));
+        return 1;
+    }
     window.show();
     if (!sessionPath.isEmpty())
         window.openSession(sessionPath);

@@ -11,6 +11,7 @@
 #include "widgets/kurtosis_map_view.h"
 #include "widgets/main_window.h"
 #include "widgets/model_tree.h"
+#include "widgets/recipe_builder.h"
 #include "widgets/session_controller.h"
 #include "widgets/session_model.h"
 #include "widgets/stats_job.h"
@@ -73,6 +74,32 @@ void applySelection(MainWindow& window, const ScreenshotRequest& request)
     window.showView(viewOf(request.view));
 }
 
+// --run-recipe: the recipe goes through the builder and its run button's slot, so the dock
+// shows what was run; the grab waits for the experiment to be appended to the session.
+void runRecipeThenGrab(QApplication& app, MainWindow& window, const ScreenshotRequest& request)
+{
+    if (!window.controller()->canRunExperiments()) {
+        printError(
+            QStringLiteral("--run-recipe: the session's model folder is not on this machine"));
+        app.exit(1);
+        return;
+    }
+    RecipeBuilder* builder = window.recipeBuilder();
+    QObject::connect(
+        window.controller(), &SessionController::experimentAdded, &app,
+        [&app, &window, request](const QString& id) {
+            ScreenshotRequest shown = request;
+            shown.experiment = id;
+            applySelection(window, shown);
+            grabAndExit(app, window, request.file);
+        },
+        Qt::SingleShotConnection);
+    if (!builder->loadFile(request.runRecipe) || !builder->requestRun(builder->scope())) {
+        printError(QStringLiteral("%1: %2").arg(request.runRecipe, builder->errorText()));
+        app.exit(1);
+    }
+}
+
 }  // namespace
 
 QStringList screenshotViews()
@@ -120,7 +147,10 @@ int runScreenshot(QApplication& app, MainWindow& window, const ScreenshotRequest
     // A session (opened, or created for the model with its baseline): wait until it is there.
     QObject::connect(&window, &MainWindow::sessionOpened, &app, [&] {
         applySelection(window, request);
-        grabAndExit(app, window, request.file);
+        if (request.runRecipe.isEmpty())
+            grabAndExit(app, window, request.file);
+        else
+            runRecipeThenGrab(app, window, request);
     });
     QObject::connect(window.controller(), &SessionController::failed, &app,
                      [&app](const QString& message) {

@@ -24,6 +24,9 @@ struct ScreenshotRequest {
     int layer = -1;      // linear to select: layer and module
     QString module;
     bool activations = false;  // kurtosis map: activations instead of weights
+    // A recipe YAML to run first, as the recipe builder's run button does (loaded into the
+    // builder, scope from its `layers`); the screenshot shows the new experiment selected.
+    QString runRecipe;
     QSize size{1400, 900};
     int timeoutMs = 60000;
 };

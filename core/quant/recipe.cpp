@@ -26,7 +26,11 @@ void check_keys(const YAML::Node& node, const std::set<std::string>& allowed,
 {
     for (const auto& kv : node) {
         const auto key = kv.first.as<std::string>();
-        if (!allowed.count(key)) fail_file(source, "unknown key '" + key + "' in " + where);
+        if (allowed.count(key)) continue;
+        std::string known;
+        for (const auto& k : allowed)
+            known += (known.empty() ? "" : ", ") + k;
+        fail_file(source, "unknown key '" + key + "' in " + where + " (known: " + known + ")");
     }
 }
 

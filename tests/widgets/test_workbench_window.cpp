@@ -88,6 +88,8 @@ private slots:
         const QString autosaved = session->path();
         QVERIFY2(autosaved.startsWith(qs::gui::SessionController::autosaveDirectory()),
                  qPrintable(autosaved));
+        // The suffix the desktop's session MIME type matches (resources/quantscope-mime.xml).
+        QVERIFY2(autosaved.endsWith(".quantscope.h5"), qPrintable(autosaved));
         QCOMPARE(session->numLayers(), 5);
         QCOMPARE(int(session->data().baseline.size()), 35);
         QVERIFY(!session->data().baseline.front().activation_stats.at("original").empty());
