@@ -23,7 +23,8 @@ set(QS_PACKAGE_MAINTAINER "QuantScope maintainers <quantscope@users.noreply.gith
 # --- data ---------------------------------------------------------------------------------
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/resources/recipes/ DESTINATION share/quantscope/recipes
         FILES_MATCHING PATTERN "*.yaml")
-install(FILES ${CMAKE_SOURCE_DIR}/installer/copyright DESTINATION share/doc/quantscope)
+install(FILES ${CMAKE_SOURCE_DIR}/installer/copyright ${CMAKE_SOURCE_DIR}/README.md
+  DESTINATION share/doc/quantscope)
 # The user documentation the man pages point to (docs/*.md link their images as img/*.png).
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/ DESTINATION share/doc/quantscope/docs
         FILES_MATCHING PATTERN "*.md" PATTERN "*.png")

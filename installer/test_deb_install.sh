@@ -3,15 +3,19 @@
 #   bash installer/test_deb_install.sh [quantscope_VERSION_amd64.deb]
 # (default: the newest build/release/quantscope_*_amd64.deb; make it with
 #  `cd build/release && cpack -G DEB`). Needs root, debootstrap and network access to the
-# Debian mirror. Not part of ctest: it takes minutes and downloads about 200 MB.
+# Debian mirror. Not part of ctest: it takes about two minutes (2 cores; 40 s of it apt, 50 s
+# the tutorial) and downloads about 290 MB.
 #
 # A minimal bookworm (debootstrap --variant=minbase) is made once under $QS_DEBTEST_DIR
 # (default /var/tmp/quantscope-debtest/bookworm-base) and copied to a fresh root every run, so
 # every run installs onto an untouched system. Inside it, as an ordinary user:
 # quantscope-cli --version / info / synth + generate (a SentencePiece tokenizer, through the
-# private shim), and an offscreen quantscope --screenshot of stories260K (copied in, removed
-# after). Then the desktop entry, the MIME type, the man pages, and a clean purge.
-# Environment: QS_SHARED (for stories260K and the Llama-2 tokenizer; default ../shared),
+# private shim), an offscreen quantscope --screenshot of stories260K, and "the first ten
+# minutes": docs/tutorial.md as the package installs it, run by tests/cli/tutorial.sh with
+# /usr/bin/quantscope-cli and /usr/bin/quantscope (the data it reads copied in under the same
+# layout as QS_SHARED, removed after). Then the user guide where Help > User Guide looks for it,
+# the desktop entry, the MIME type, the man pages, and a clean purge.
+# Environment: QS_SHARED (stories260K, WikiText-2 and the Llama-2 tokenizer; default ../shared),
 # QS_DEBTEST_DIR, QS_DEBIAN_MIRROR (default http://deb.debian.org/debian), QS_DEBTEST_KEEP=1
 # keeps the test root afterwards. Exit status: 0 passed, 1 failed, 77 cannot run here.
 set -euo pipefail
@@ -42,6 +46,14 @@ command -v debootstrap >/dev/null || skip "needs debootstrap (apt-get install de
 model=$shared/models/stories260K/hf
 spm=$shared/models/llama2-tokenizer/tokenizer.model
 [ -f "$model/config.json" ] || skip "needs $model (set QS_SHARED)"
+# What docs/tutorial.md reads from QS_SHARED (its step 0), copied to the same paths in the root.
+tutorial_data=(models/stories260K/hf data/wikitext-2-raw/wiki.test.raw data/wikitext-2/valid.txt)
+for path in "${tutorial_data[@]}"; do
+    [ -e "$shared/$path" ] || skip "needs $shared/$path for the tutorial (set QS_SHARED)"
+done
+for path in docs/tutorial.md tests/cli/tutorial.sh tests/cli/cli_common.bash; do
+    [ -f "$repo/$path" ] || die "no $repo/$path"
+done
 
 # --- mounts: everything mounted under $root is unmounted on every exit ----------------------
 mounts=()
@@ -118,7 +130,8 @@ install_s=$((SECONDS - install_start))
 in_root apt-get clean
 packages_after=$(installed_count)
 kb_after=$(du -skx "$root" | cut -f1)
-echo "installed in ${install_s}s: $((packages_after - packages_before)) packages," \
+echo "installed in ${install_s}s ($(grep -o 'Need to get [^ ]* [kMG]B' "$work/apt-install.log" |
+    sed 's/Need to get/downloaded/')): $((packages_after - packages_before)) packages," \
     "$(((kb_after - kb_before) / 1024)) MiB on disk with its dependencies;" \
     "quantscope itself $(in_root dpkg-query -W -f='${Installed-Size}' quantscope) KiB"
 in_root useradd --create-home --shell /bin/sh "$user"
@@ -130,10 +143,14 @@ echo "$version"
 grep -q "^quantscope-cli [0-9]" <<<"$version" || die "unexpected --version: $version"
 # libtorch links the libblas.so.3 alternative: the declared OpenBLAS must be the one in use.
 grep -q "openblas" <<<"$version" || die "BLAS in use is not OpenBLAS: $version"
-mkdir -p "$root/tmp/stories260K"
-cp -r "$model/." "$root/tmp/stories260K/"
-chmod -R a+rX "$root/tmp/stories260K"
-info=$(as_user quantscope-cli info --model /tmp/stories260K) || die "quantscope-cli info failed"
+root_shared=/tmp/qs-shared  # QS_SHARED inside the root
+for path in "${tutorial_data[@]}"; do
+    mkdir -p "$(dirname "$root$root_shared/$path")"
+    cp -rL "$shared/$path" "$root$root_shared/$path"
+done
+chmod -R u+w,a+rX "$root$root_shared"
+root_model=$root_shared/models/stories260K/hf
+info=$(as_user quantscope-cli info --model $root_model) || die "quantscope-cli info failed"
 echo "$info" | head -4
 grep -q "layers: *5" <<<"$info" || die "info does not report stories260K's 5 layers"
 # A SentencePiece tokenizer goes through /usr/lib/quantscope/libqs_sentencepiece_shim.so: the
@@ -156,7 +173,7 @@ fi
 # --- 4. the GUI, offscreen --------------------------------------------------------------------
 say "QT_QPA_PLATFORM=offscreen quantscope --screenshot"
 as_user env QT_QPA_PLATFORM=offscreen quantscope --screenshot /tmp/quantscope-deb.png \
-    /tmp/stories260K >"$work/screenshot.log" 2>&1 ||
+    $root_model >"$work/screenshot.log" 2>&1 ||
     { cat "$work/screenshot.log" >&2; die "quantscope --screenshot failed"; }
 png_bytes=$(stat -c %s "$root/tmp/quantscope-deb.png" 2>/dev/null || echo 0)
 [ "$png_bytes" -gt 10240 ] || die "screenshot is $png_bytes bytes (expected > 10 KB)"
@@ -168,7 +185,61 @@ as_user quantscope --version 2>/dev/null | grep -q "QuantScope [0-9]" ||
 as_user quantscope --help 2>/dev/null | grep -q -- "--screenshot" ||
     die "quantscope --help failed without a display"
 
-# --- 5. desktop entry, MIME type, man pages (with the tools that read them) ------------------
+# --- 5. the first ten minutes: docs/tutorial.md with the installed binaries only -------------
+# The tutorial as the package ships it, run the way ctest's cli.tutorial runs it but given
+# /usr/bin/quantscope-cli: PATH is /usr/bin:/bin (no build tree in the root), so step 0 takes
+# the binaries from PATH and the recipes from /usr/share/quantscope/recipes. tutorial.sh checks
+# what it promises with python3 and h5ls: installed now, after the package's own checks above,
+# so that they cannot stand in for a missing dependency of the package.
+say "the first ten minutes: docs/tutorial.md with /usr/bin/quantscope-cli and quantscope"
+tutorial_src=/tmp/qs-tutorial-src  # tutorial.sh finds the tutorial at ../../docs/tutorial.md
+mkdir -p "$root$tutorial_src/docs" "$root$tutorial_src/tests/cli"
+installed_tutorial=$root/usr/share/doc/quantscope/docs/tutorial.md
+[ -f "$installed_tutorial" ] || die "the package has no /usr/share/doc/quantscope/docs/tutorial.md"
+cmp -s "$installed_tutorial" "$repo/docs/tutorial.md" ||
+    echo "note: the packaged tutorial differs from $repo/docs/tutorial.md (an older package?)"
+cp "$installed_tutorial" "$root$tutorial_src/docs/"
+cp "$repo/tests/cli/tutorial.sh" "$repo/tests/cli/cli_common.bash" "$root$tutorial_src/tests/cli/"
+chmod -R a+rX "$root$tutorial_src"
+packages_no_tools=$(in_root dpkg-query -W -f='${Package}\n' | sort)
+apt_in_root install --no-install-recommends python3 hdf5-tools \
+    >"$work/apt-tutorial-tools.log" 2>&1 ||
+    die "installing python3 and hdf5-tools failed; see $work/apt-tutorial-tools.log"
+echo "for tutorial.sh's checks: python3 hdf5-tools ($(comm -13 <(echo "$packages_no_tools") \
+    <(in_root dpkg-query -W -f='${Package}\n' | sort) | wc -l) packages)"
+tutorial_start=$SECONDS
+as_user env QS_SHARED=$root_shared bash $tutorial_src/tests/cli/tutorial.sh \
+    /usr/bin/quantscope-cli >"$work/tutorial.log" 2>&1 ||
+    { tail -40 "$work/tutorial.log" >&2; die "the tutorial failed; see $work/tutorial.log"; }
+tutorial_s=$((SECONDS - tutorial_start))
+grep -E '^(tutorial ran|perplexity|OK:)' "$work/tutorial.log" || true
+! grep -q "SKIP" "$work/tutorial.log" || die "tutorial.sh skipped something; see $work/tutorial.log"
+grep -q "^OK: [0-9]* promised files checked" "$work/tutorial.log" ||
+    die "tutorial.sh did not check the promised files; see $work/tutorial.log"
+echo "tutorial.sh with the installed package: ${tutorial_s}s"
+rm -rf "$root$root_shared" "$root$tutorial_src"
+
+# --- 6. the user guide where Help > User Guide finds it: <bin>/../share/doc/quantscope/docs --
+say "the user guide in /usr/share/doc/quantscope/docs"
+docs=$root/usr/share/doc/quantscope/docs
+[ -s "$docs/user-guide.md" ] || die "no /usr/share/doc/quantscope/docs/user-guide.md"
+images=$(grep -o '](img/[^)]*)' "$docs/user-guide.md" | sed 's/^](//; s/)$//' | sort -u || true)
+[ -n "$images" ] || die "user-guide.md shows no img/*.png"
+for image in $images; do
+    [ "$(head -c 8 "$docs/$image" 2>/dev/null | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
+        die "user-guide.md shows $image: not a PNG in /usr/share/doc/quantscope/docs"
+done
+echo "user-guide.md and its $(wc -w <<<"$images") images are in /usr/share/doc/quantscope/docs"
+# Relative links between the installed documents (what a click in the guide window opens).
+broken=""
+for page in "$docs"/*.md; do
+    for target in $(grep -o '\]([^)#: ]*[)#]' "$page" | sed 's/^](//; s/[)#]$//' | sort -u); do
+        [ -z "$target" ] || [ -e "$docs/$target" ] || broken+=" $(basename "$page")->$target"
+    done
+done
+[ -z "$broken" ] || die "links to files the package does not install:$broken"
+
+# --- 7. desktop entry, MIME type, man pages (with the tools that read them) ------------------
 say "desktop entry, MIME type, man pages"
 apt_in_root install --no-install-recommends desktop-file-utils xdg-utils \
     libfile-mimeinfo-perl man-db >"$work/apt-tools.log" 2>&1 ||
@@ -191,7 +262,7 @@ for page in quantscope quantscope-cli; do
     echo "man $page: $(wc -l <<<"$rendered") lines"
 done
 
-# --- 6. removal leaves nothing behind ---------------------------------------------------------
+# --- 8. removal leaves nothing behind ---------------------------------------------------------
 say "apt-get purge quantscope"
 apt_in_root purge quantscope >"$work/apt-purge.log" 2>&1 || die "apt-get purge failed"
 for path in usr/bin/quantscope usr/bin/quantscope-cli usr/lib/quantscope usr/share/quantscope \
@@ -201,3 +272,5 @@ done
 ! grep -q quantscope "$root/usr/share/mime/globs2" || die "the MIME type is left after purge"
 
 say "passed: $(basename "$deb") on a clean Debian $(cat "$root/etc/debian_version")"
+echo "timings: apt-get install ${install_s}s, tutorial.sh ${tutorial_s}s," \
+    "whole test $((SECONDS - started))s"

@@ -5,13 +5,15 @@
 # and the printed perplexities are finite, the quantized ones worse than the baseline.
 # The line that opens the window interactively ("# opens the window") runs with --screenshot
 # instead. Without the GUI binary, `quantscope` is a stub that says SKIP and the figures and
-# screenshots are not checked.
+# screenshots are not checked. Given /usr/bin/quantscope-cli it runs the installed package
+# (quantscope is then the one beside it; installer/test_deb_install.sh does that).
 source "$(dirname "$0")/cli_common.bash"
 require_shared
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DOC=$ROOT/docs/tutorial.md
 CLI_DIR=$(cd "$(dirname "$CLI")" && pwd)
-GUI=$CLI_DIR/../gui/quantscope
+GUI=$CLI_DIR/../gui/quantscope          # build tree: app/cli and app/gui
+[ -x "$GUI" ] || GUI=$CLI_DIR/quantscope  # installed: both in /usr/bin
 BIN=$TMP/bin
 mkdir -p "$BIN"
 ln -s "$CLI_DIR/quantscope-cli" "$BIN/quantscope-cli"
