@@ -124,6 +124,9 @@ void MainWindow::createDocks()
     auto* experimentsDock =
         makeDock(tr("Experiments"), QStringLiteral("experimentsDock"), m_experiments, this);
     auto* jobsDock = makeDock(tr("Jobs"), QStringLiteral("jobsDock"), m_jobView, this);
+    // The recipe builder is a tall form: it takes the right edge down to the status bar, so
+    // its formats and settings show without scrolling at the default window size.
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
     addDockWidget(Qt::LeftDockWidgetArea, treeDock);
     addDockWidget(Qt::RightDockWidgetArea, builderDock);
     addDockWidget(Qt::BottomDockWidgetArea, experimentsDock);
@@ -131,7 +134,8 @@ void MainWindow::createDocks()
     splitDockWidget(experimentsDock, jobsDock, Qt::Horizontal);
     resizeDocks({treeDock, builderDock}, {430, 360}, Qt::Horizontal);
     resizeDocks({experimentsDock}, {220}, Qt::Vertical);
-    resizeDocks({experimentsDock, jobsDock}, {900, 420}, Qt::Horizontal);
+    // The experiment table's columns need the width; the job list wraps its lines.
+    resizeDocks({experimentsDock, jobsDock}, {850, 250}, Qt::Horizontal);
     m_viewMenu = new QMenu(tr("&View"), this);
     for (auto* dock : {treeDock, builderDock, experimentsDock, jobsDock})
         m_viewMenu->addAction(dock->toggleViewAction());
@@ -217,12 +221,17 @@ void MainWindow::connectSession()
     connect(m_session, &SessionModel::linearSelected, m_builder,
             [this](int layer, const QString&) { m_builder->setSelectedLayer(layer); });
     connect(m_session, &SessionModel::dataReset, this, [this] {
-        m_builder->setNumLayers(m_session->numLayers());
+        // A new session knows its layers only after the baseline; the checkpoint knows them now.
+        m_builder->setNumLayers(m_session->numLayers() > 0 ? m_session->numLayers()
+                                : m_model                  ? int(m_model->layers.size())
+                                                           : 0);
         // New recipes calibrate as the session does, so the shared calibration cache serves them.
         if (m_session->data().header.calibration.samples > 0)
             m_builder->setCalibration(m_controller->recipeDefaults().calibration);
         updateTitle();
+        selectDefaults();
     });
+    connect(m_session, &SessionModel::experimentsChanged, this, &MainWindow::selectDefaults);
     connect(m_controller, &SessionController::message, this, &MainWindow::showStatus);
     connect(m_controller, &SessionController::failed, this,
             [this](const QString& message) { showError(tr("QuantScope"), message); });
@@ -282,6 +291,7 @@ bool MainWindow::openModel(const QString& dir, bool startSession)
     m_model = std::move(info);
     const QString name = modelDisplayName(dir);
     m_tree->setModel(*m_model, name);
+    m_builder->setNumLayers(int(m_model->layers.size()));  // the range spans the model
     m_inspector->clear();
     m_pages->setCurrentWidget(m_tabs);
     m_recent->add(RecentFiles::Kind::Model, QDir::cleanPath(dir));

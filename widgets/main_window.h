@@ -24,8 +24,11 @@ class QStackedWidget;
 class QTabWidget;
 
 namespace qs {
-struct WeightStats;
+struct ExperimentRecord;
+struct LinearRecord;
 struct Recipe;
+struct SessionData;
+struct WeightStats;
 }  // namespace qs
 
 namespace qs::gui {
@@ -47,6 +50,12 @@ class SessionModel;
 class StartPage;
 class StatsJob;
 class TensorInspector;
+
+// The quantized experiment with the lowest perplexity on the first dataset (the first quantized
+// one when none has a perplexity); empty when nothing is quantized.
+QString bestExperimentId(const qs::SessionData& data);
+// The quantized linear with the lowest output SQNR; null when none is quantized.
+const qs::LinearRecord* largestErrorLinear(const qs::ExperimentRecord& experiment);
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -103,6 +112,9 @@ private:
     void createMenus();
     void createStatusBar();
     void connectSession();
+    // With nothing selected: the best experiment and its largest-error linear
+    // (main_window_selection.cpp).
+    void selectDefaults();
     void restoreSettings();
     void chooseModelDirectory();
     void chooseSessionFile();

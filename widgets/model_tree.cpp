@@ -78,8 +78,10 @@ ModelTree::ModelTree(QWidget* parent) : QTreeWidget(parent)
     setUniformRowHeights(true);
     setAlternatingRowColors(true);
     setSelectionMode(QAbstractItemView::SingleSelection);
-    header()->setStretchLastSection(false);
-    header()->setSectionResizeMode(NameColumn, QHeaderView::Stretch);
+    // Every column as wide as its contents: in a narrow dock the tree scrolls sideways rather
+    // than eliding the module names to "..." (a stretched name column gives way first).
+    header()->setStretchLastSection(true);
+    header()->setSectionResizeMode(NameColumn, QHeaderView::ResizeToContents);
     header()->setSectionResizeMode(ShapeColumn, QHeaderView::ResizeToContents);
     header()->setSectionResizeMode(ParametersColumn, QHeaderView::ResizeToContents);
     header()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);

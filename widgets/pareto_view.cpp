@@ -13,7 +13,6 @@
 #include <qcustomplot.h>
 
 #include "core/analysis/pareto.h"
-#include "widgets/figure_labels.h"
 #include "widgets/figure_style.h"
 #include "widgets/linear_plot.h"
 #include "widgets/session_model.h"
@@ -256,12 +255,17 @@ void ParetoView::buildPlot()
     }
     // Keep the legend to the frontier and the methods; the rings explain themselves in the GUI
     // and get their own entries only when present.
-    m_selectedGraph = m_plot->addGraph();
-    m_selectedGraph->setName(tr("selected"));
-    m_selectedGraph->setLineStyle(QCPGraph::lsNone);
-    m_comparedGraph = m_plot->addGraph();
-    m_comparedGraph->setName(tr("compared"));
-    m_comparedGraph->setLineStyle(QCPGraph::lsNone);
+    const auto addRing = [this](const QString& name, bool inLegend) {
+        QCPGraph* graph = m_plot->addGraph();
+        graph->setName(name);
+        graph->setLineStyle(QCPGraph::lsNone);
+        if (!inLegend) graph->removeFromLegend();
+        return graph;
+    };
+    m_selectedGraph = addRing(tr("selected"), false);
+    m_comparedGraph = addRing(tr("compared"), false);
+    m_selectedLegend = addRing(tr("selected"), true);
+    m_comparedLegend = addRing(tr("compared"), true);
     for (int i = 0; i < m_plot->graphCount(); ++i)
         m_plot->graph(i)->setSelectable(QCP::stNone);
 
@@ -334,18 +338,18 @@ void ParetoView::updateRanges()
 void ParetoView::updateHighlights()
 {
     if (!m_selectedGraph) return;
-    const auto fill = [this](QCPGraph* graph, const QString& id) {
+    const auto fill = [this](QCPGraph* graph, QCPGraph* legend, const QString& id) {
         const Point* p = findPoint(id);
         graph->data()->clear();
         if (p) {
             graph->addData(p->x, p->ppl);
-            graph->addToLegend();
+            legend->addToLegend();
         } else {
-            graph->removeFromLegend();
+            legend->removeFromLegend();
         }
     };
-    fill(m_selectedGraph, m_model->selectedExperiment());
-    fill(m_comparedGraph, m_model->comparedExperiment());
+    fill(m_selectedGraph, m_selectedLegend, m_model->selectedExperiment());
+    fill(m_comparedGraph, m_comparedLegend, m_model->comparedExperiment());
     fitLegendColumns(m_plot->legend, figureWidthPixels(m_style, this));
     m_plot->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -375,6 +379,16 @@ void ParetoView::restyle()
         m_comparedGraph->setPen(Qt::NoPen);
         m_comparedGraph->setScatterStyle(
             QCPScatterStyle(QCPScatterStyle::ssSquare, vermillion, Qt::NoBrush, ring));
+        // The legend clips each icon to its box: the rings there fit the box, pen included.
+        const double iconRing = std::min(ring, m_plot->legend->iconSize().height() -
+                                                   pointsToPixels(FigureStrokes::emphasis) - 1);
+        for (auto [legend, graph] :
+             {std::pair{m_selectedLegend, m_selectedGraph}, {m_comparedLegend, m_comparedGraph}}) {
+            QCPScatterStyle style = graph->scatterStyle();
+            style.setSize(iconRing);
+            legend->setPen(Qt::NoPen);
+            legend->setScatterStyle(style);
+        }
     }
     const QFont frontierFont = figureFont(m_style, 0.85);
     const QFont otherFont = figureFont(m_style, 0.75);
@@ -410,68 +424,6 @@ void ParetoView::applyFigureStyle(const FigureStyle& style)
 {
     m_style = style;
     restyle();
-}
-
-void ParetoView::placeLabels()
-{
-    const QRectF area = QRectF(m_plot->axisRect()->rect()).adjusted(1, 1, -1, -1);
-    const double radius = pointsToPixels(FigureStrokes::marker) / 2 + pointsToPixels(1);
-    std::vector<QRectF> obstacles;
-    for (const Point& p : m_points) {
-        const QPointF c = pointPixel(p.id);
-        obstacles.emplace_back(c.x() - radius, c.y() - radius, 2 * radius, 2 * radius);
-    }
-    // The selection rings are larger than the markers.
-    const double ring = (pointsToPixels(FigureStrokes::marker) + pointsToPixels(5)) / 2;
-    for (const QString& id : {m_model->selectedExperiment(), m_model->comparedExperiment()})
-        if (findPoint(id)) {
-            const QPointF c = pointPixel(id);
-            obstacles.emplace_back(c.x() - ring, c.y() - ring, 2 * ring, 2 * ring);
-        }
-    QVector<QPointF> frontier;
-    for (int i : m_frontierOrder)
-        frontier << pointPixel(m_points[std::size_t(i)].id);
-    addPolylineObstacles(obstacles, frontier, 2);
-    if (m_referenceLabel) {
-        const double y = m_plot->yAxis->coordToPixel(m_reference.ppl);
-        addPolylineObstacles(obstacles, {{area.left(), y}, {area.right(), y}}, 3);
-        const QPointF anchor = m_referenceLabel->position->pixelPosition();
-        const QSizeF size =
-            QFontMetricsF(m_referenceLabel->font()).boundingRect(m_referenceLabel->text()).size();
-        obstacles.emplace_back(anchor.x(), anchor.y() - size.height(), size.width(), size.height());
-    }
-
-    // Frontier labels first (always shown), then the others from the best perplexity down.
-    std::vector<Point*> order;
-    for (int i : m_frontierOrder)
-        order.push_back(&m_points[std::size_t(i)]);
-    std::vector<Point*> others;
-    for (Point& p : m_points)
-        if (!p.frontier) others.push_back(&p);
-    std::sort(others.begin(), others.end(),
-              [](const Point* a, const Point* b) { return a->ppl < b->ppl; });
-    order.insert(order.end(), others.begin(), others.end());
-    std::vector<LabelRequest> requests;
-    std::vector<Point*> labelled;
-    for (Point* p : order) {
-        if (!p->label) continue;
-        const QSizeF size = QFontMetricsF(p->label->font()).boundingRect(p->label->text()).size();
-        requests.push_back({pointPixel(p->id), size + QSizeF(2, 0), p->frontier});
-        labelled.push_back(p);
-    }
-    const std::vector<LabelPlacement> placements =
-        placePointLabels(requests, obstacles, area, radius, pointsToPixels(1.5));
-    for (std::size_t i = 0; i < labelled.size(); ++i) {
-        const LabelPlacement& placement = placements[i];
-        Point* p = labelled[i];
-        p->label->setVisible(placement.visible);
-        p->leader->setVisible(placement.visible && placement.leader);
-        if (placement.visible) p->label->position->setCoords(placement.rect.center());
-        if (placement.leader) {
-            p->leader->start->setCoords(placement.leaderFrom);
-            p->leader->end->setCoords(placement.leaderTo);
-        }
-    }
 }
 
 const ParetoView::Point* ParetoView::findPoint(const QString& id) const
@@ -547,14 +499,6 @@ QString ParetoView::tooltipText(const QString& id) const
     if (p && p->frontier) lines << tr("on the Pareto frontier");
     if (m_hasReference && m_reference.id == id) lines << tr("unquantized reference");
     return lines.join(QLatin1Char('\n'));
-}
-
-QStringList ParetoView::visibleLabels() const
-{
-    QStringList labels;
-    for (const Point& p : m_points)
-        if (p.label && p.label->visible()) labels << p.label->text();
-    return labels;
 }
 
 void ParetoView::onMouseMove(QMouseEvent* event)

@@ -7,10 +7,14 @@
 // size would squeeze every quantized point into a corner; the frontier then covers the
 // quantized experiments. Hover shows the experiment's details; a click selects it in the
 // SessionModel. The selected experiment has a black ring, the compared one a vermillion square.
+// A label names only its own point (widgets/figure_labels.h): it sits right next to it, or
+// farther away with a leader line, or is not drawn.
 #pragma once
 
 #include <vector>
 
+#include <QPointF>
+#include <QRectF>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
@@ -65,6 +69,16 @@ public:
     QString tooltipText(const QString& id) const;
     // Labels currently drawn (text of each QCPItemText that is visible).
     QStringList visibleLabels() const;
+    // Where each drawn label is, in the plot widget's pixels (after a replot).
+    struct DrawnLabel {
+        QString id;
+        QRectF rect;
+        bool leader = false;
+        QPointF leaderTo;  // the marker end of the leader
+    };
+    std::vector<DrawnLabel> drawnLabels() const;
+    // Radius around a point's centre that its marker covers, in pixels.
+    static double markerRadiusPixels();
 
     // FigureView
     QCustomPlot* figurePlot() const override { return m_plot; }
@@ -121,6 +135,10 @@ private:
     QCPGraph* m_frontierGraph = nullptr;
     QCPGraph* m_selectedGraph = nullptr;
     QCPGraph* m_comparedGraph = nullptr;
+    // Legend entries for the two rings, drawn small enough for the legend's icon (a ring of
+    // the plot's size would be clipped there).
+    QCPGraph* m_selectedLegend = nullptr;
+    QCPGraph* m_comparedLegend = nullptr;
     std::vector<QCPGraph*> m_familyGraphs;
     QCPItemText* m_referenceLabel = nullptr;
 };

@@ -490,7 +490,10 @@ void RecipeBuilder::refresh()
                                                : tr("Selected layer (none selected)"));
     m_runLayer->setText(m_selectedLayer >= 0 ? tr("Run on layer %1").arg(m_selectedLayer)
                                              : tr("Run on selected layer"));
-    m_runRange->setText(tr("Run on layers %1–%2").arg(m_from->value()).arg(m_to->value()));
+    // "Layers 0–0" reads like a typo: one layer is named as one.
+    m_runRange->setText(m_from->value() == m_to->value()
+                            ? tr("Run on layer %1").arg(m_from->value())
+                            : tr("Run on layers %1–%2").arg(m_from->value()).arg(m_to->value()));
     const std::pair<QPushButton*, Scope> buttons[] = {{m_runLayer, Scope::SelectedLayer},
                                                       {m_runRange, Scope::Range},
                                                       {m_runModel, Scope::WholeModel}};

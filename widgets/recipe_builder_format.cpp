@@ -10,6 +10,15 @@
 
 namespace qs::gui {
 
+QComboBox* narrowableComboBox(QWidget* parent)
+{
+    auto* combo = new QComboBox(parent);
+    // Before any item or layout asks for its size: QComboBox caches its minimum size.
+    combo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    combo->setMinimumContentsLength(6);
+    return combo;
+}
+
 namespace {
 
 // Combo pages follow FormatKind's order.
@@ -39,7 +48,7 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
     auto* top = new QFormLayout;
     top->setContentsMargins(0, 0, 0, 0);
     top->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    m_kind = new QComboBox(this);
+    m_kind = narrowableComboBox(this);
     m_kind->setObjectName(prefix + "Kind");
     m_kind->addItem(role == Role::Weights ? tr("none (full precision)")
                                           : tr("none (weights only)"));
@@ -58,7 +67,7 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
     m_bits->setObjectName(prefix + "Bits");
     m_bits->setRange(2, 8);
     m_bits->setValue(role == Role::Weights ? 4 : 8);
-    m_granularity = new QComboBox(intPage);
+    m_granularity = narrowableComboBox(intPage);
     m_granularity->setObjectName(prefix + "Granularity");
     if (role == Role::Weights) {
         m_granularity->addItem(tr("per output channel"), int(Granularity::Channel));
@@ -74,7 +83,8 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
     m_group->setRange(2, 65536);
     m_group->setValue(128);
     m_group->setToolTip(tr("Columns sharing one scale (and zero point)"));
-    m_symmetric = new QCheckBox(tr("symmetric (no zero point)"), intPage);
+    m_symmetric = new QCheckBox(tr("symmetric"), intPage);
+    m_symmetric->setToolTip(tr("A grid centred on zero: no zero point is stored"));
     m_symmetric->setObjectName(prefix + "Symmetric");
     m_mse = new QCheckBox(tr("MSE range search"), intPage);
     m_mse->setObjectName(prefix + "Mse");
@@ -89,7 +99,7 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
 
     auto* mxPage = new QWidget(m_pages);
     auto* mxForm = formOn(mxPage);
-    m_element = new QComboBox(mxPage);
+    m_element = narrowableComboBox(mxPage);
     m_element->setObjectName(prefix + "MxElement");
     const std::pair<const char*, MxElement> elements[] = {
         {"mxint8", MxElement::Int8},        {"mxint6", MxElement::Int6},
@@ -100,7 +110,7 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
     for (const auto& [name, element] : elements)
         m_element->addItem(QString::fromLatin1(name), int(element));
     selectData(m_element, int(MxElement::Int4));
-    m_block = new QComboBox(mxPage);
+    m_block = narrowableComboBox(mxPage);
     m_block->setObjectName(prefix + "MxBlock");
     for (int block : {16, 32, 64, 128})
         m_block->addItem(QString::number(block), block);
@@ -115,7 +125,7 @@ FormatEditor::FormatEditor(Role role, const QString& prefix, QWidget* parent)
 
     auto* fp8Page = new QWidget(m_pages);
     auto* fp8Form = formOn(fp8Page);
-    m_fp8 = new QComboBox(fp8Page);
+    m_fp8 = narrowableComboBox(fp8Page);
     m_fp8->setObjectName(prefix + "Fp8Variant");
     m_fp8->addItem(QStringLiteral("e4m3"), int(Fp8Variant::E4M3));
     m_fp8->addItem(QStringLiteral("e5m2"), int(Fp8Variant::E5M2));

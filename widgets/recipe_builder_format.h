@@ -16,6 +16,10 @@ class QStackedWidget;
 
 namespace qs::gui {
 
+// A combo box that may be narrower than its longest item, eliding the text: the builder's dock
+// narrows when the centre needs room, and a wide combo box would push the form past its edge.
+QComboBox* narrowableComboBox(QWidget* parent);
+
 class FormatEditor : public QWidget {
     Q_OBJECT
 

@@ -133,7 +133,7 @@ QWidget* RecipeBuilder::createFormats()
     al->addWidget(m_activations);
     auto* rangeForm = new QFormLayout;
     rangeForm->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    m_ranges = new QComboBox(acts);
+    m_ranges = narrowableComboBox(acts);
     m_ranges->setObjectName(QStringLiteral("activationRanges"));
     m_ranges->addItem(tr("dynamic (from each token)"));
     m_ranges->addItem(tr("static (calibrated once)"));
@@ -172,11 +172,9 @@ QWidget* RecipeBuilder::createCalibration()
     m_seed = new QSpinBox(box);
     m_seed->setObjectName(QStringLiteral("calibrationSeed"));
     m_seed->setRange(0, 1 << 30);
-    auto* sizes = new QHBoxLayout;
-    sizes->addWidget(m_samples, 1);
-    sizes->addWidget(new QLabel(QStringLiteral("×"), box));
-    sizes->addWidget(m_seqlen, 1);
-    form->addRow(tr("Windows"), sizes);
+    // One row each: side by side they would widen the dock's form past a narrow dock.
+    form->addRow(tr("Windows"), m_samples);
+    form->addRow(tr("Tokens each"), m_seqlen);
     m_samples->setToolTip(tr("Number of calibration windows"));
     m_seqlen->setToolTip(tr("Tokens per calibration window"));
     form->addRow(tr("Seed"), m_seed);
@@ -220,7 +218,8 @@ QWidget* RecipeBuilder::createSettings()
     m_microBlock->setToolTip(
         tr("MX micro-block: quantize this many columns at a time "
            "(the block size of an MX format)"));
-    m_actOrder = new QCheckBox(tr("act-order (largest Hessian diagonal first)"), m_gptqBox);
+    m_actOrder = new QCheckBox(tr("act-order"), m_gptqBox);
+    m_actOrder->setToolTip(tr("Quantize the columns with the largest Hessian diagonal first"));
     m_actOrder->setObjectName(QStringLiteral("gptqActOrder"));
     m_staticGroups = new QCheckBox(tr("static groups"), m_gptqBox);
     m_staticGroups->setObjectName(QStringLiteral("gptqStaticGroups"));
@@ -233,11 +232,8 @@ QWidget* RecipeBuilder::createSettings()
     g->addRow(tr("Damping"), m_damp);
     g->addRow(tr("Micro-block"), m_microBlock);
     g->addRow(m_actOrder);
-    auto* flags = new QHBoxLayout;
-    flags->addWidget(m_staticGroups);
-    flags->addWidget(m_trueSequential);
-    flags->addStretch(1);
-    g->addRow(flags);
+    g->addRow(m_staticGroups);
+    g->addRow(m_trueSequential);
     layout->addWidget(m_gptqBox);
 
     m_awqBox = new QGroupBox(tr("AWQ"), holder);
@@ -336,7 +332,8 @@ QWidget* RecipeBuilder::createOutput()
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     mono.setPointSizeF(font().pointSizeF() * 0.9);
     m_yaml->setFont(mono);
-    m_yaml->setFixedHeight(QFontMetrics(mono).lineSpacing() * 8 + 10);
+    // Six lines: the recipe's head; the rest scrolls, and the form above keeps the room.
+    m_yaml->setFixedHeight(QFontMetrics(mono).lineSpacing() * 6 + 10);
     m_yaml->setToolTip(tr("The recipe as YAML (what Save writes and the session stores)"));
     layout->addWidget(m_yaml);
 

@@ -16,15 +16,18 @@
 #include <QStackedWidget>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QPushButton>
 #include <QTimer>
 #include <QUrl>
 #include <QtTest>
 
+#include "core/analysis/experiment_record.h"
 #include "core/io/safetensors_writer.h"
 #include "core/util/threading.h"
 #include "widgets/inspector_plots.h"
 #include "widgets/main_window.h"
 #include "widgets/model_tree.h"
+#include "widgets/recipe_builder.h"
 #include "widgets/start_page.h"
 #include "widgets/stats_job.h"
 #include "widgets/tensor_inspector.h"
@@ -104,12 +107,56 @@ private slots:
         QVERIFY(hint->text().contains("drag", Qt::CaseInsensitive));
     }
 
+    void defaultSelectionIsTheBestExperimentsWorstLinear()
+    {
+        qs::SessionData data;
+        // Two quantized linears each: layer 0 at 20 dB output SQNR, layer 1 at `layer1Sqnr`.
+        const auto experiment = [&](const char* id, double wikitext, double ptb, bool quantized,
+                                    double layer1Sqnr) {
+            qs::ExperimentRecord e;
+            e.id = id;
+            e.name = id;
+            e.perplexity.push_back({"wikitext2", "", 512, 4, wikitext, 1});
+            e.perplexity.push_back({"ptb", "", 512, 4, ptb, 1});
+            for (int layer = 0; layer < 2; ++layer) {
+                qs::LinearRecord linear;
+                linear.layer = layer;
+                linear.module = "mlp.down_proj";
+                linear.method = quantized ? "gptq" : "";
+                linear.output_sqnr_db = layer == 0 ? 20.0 : layer1Sqnr;
+                e.linears.push_back(linear);
+            }
+            data.experiments.push_back(e);
+        };
+        experiment("exp-a", 12.0, 20.0, true, 25.0);
+        experiment("fp16", 9.0, 15.0, false, 0.0);    // better, but explains no quantization
+        experiment("exp-b", 11.0, 25.0, true, 12.0);  // best on wikitext2, the first dataset
+        experiment("exp-c", 13.0, 18.0, true, 25.0);  // best on ptb only
+        QCOMPARE(qs::gui::bestExperimentId(data), QStringLiteral("exp-b"));
+        const qs::LinearRecord* worst = qs::gui::largestErrorLinear(data.experiments[2]);
+        QVERIFY(worst);
+        QCOMPARE(worst->layer, 1);
+        QVERIFY(!qs::gui::largestErrorLinear(data.experiments[1]));  // nothing quantized
+        // Without perplexities: the first quantized experiment.
+        for (auto& e : data.experiments)
+            e.perplexity.clear();
+        QCOMPARE(qs::gui::bestExperimentId(data), QStringLiteral("exp-a"));
+        data.experiments = {data.experiments[1]};
+        QVERIFY(qs::gui::bestExperimentId(data).isEmpty());
+    }
+
     void treeShowsLayersAndLinears()
     {
         QS_REQUIRE_MODEL();
         MainWindow window;
         window.setErrorDialogsEnabled(false);
         QVERIFY(window.openModel(m_modelDir));
+        // The recipe builder's range spans the checkpoint's layers at once, before the
+        // session's baseline is there.
+        auto* runRange =
+            window.recipeBuilder()->findChild<QPushButton*>(QStringLiteral("runRange"));
+        QVERIFY(runRange);
+        QCOMPARE(runRange->text(), QStringLiteral("Run on layers 0–4"));
         const ModelTree* tree = window.modelTree();
         QCOMPARE(tree->topLevelItemCount(), 1);
         QTreeWidgetItem* root = tree->topLevelItem(0);

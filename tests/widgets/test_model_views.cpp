@@ -5,6 +5,7 @@
 //
 // QS_VIEW_SHOTS=SESSION.h5:DIR additionally saves each view at 1000x650 on that session (a
 // developer aid for looking at the views; skipped otherwise).
+#include <algorithm>
 #include <cmath>
 
 #include <QDir>
@@ -134,6 +135,89 @@ void checkPrintFonts(QCustomPlot* plot)
             QVERIFY2(text->font().pointSizeF() >= 7.0, qPrintable(text->text()));
 }
 
+// A crowded study (a real stories260K sweep: 22 recipes, five at each size, and the fp16
+// reference): sizes in bits/weight, wikitext2 and ptb perplexities.
+qs::SessionData crowdedSession()
+{
+    struct Row {
+        const char* name;
+        double bits, wikitext, ptb;
+    };
+    const Row rows[] = {{"fp16", 16.0, 131.01, 111.53},
+                        {"rtn-int3-g32-asym", 5.2053, 209.81, 193.81},
+                        {"rtn-int3-g128-asym", 4.9160, 241.74, 248.05},
+                        {"rtn-int4-g32-asym", 6.1046, 147.51, 123.42},
+                        {"rtn-int4-g128-asym", 5.8000, 138.37, 121.37},
+                        {"rtn-mxfp4-32", 5.7686, 164.91, 143.91},
+                        {"gptq-int3-g32-asym", 5.2053, 168.14, 160.24},
+                        {"gptq-int3-g128-asym", 4.9160, 180.39, 163.92},
+                        {"gptq-int4-g32-asym", 6.1046, 137.09, 112.39},
+                        {"gptq-int4-g128-asym", 5.8000, 137.78, 118.92},
+                        {"awq-int3-g32-asym", 5.2053, 158.66, 139.94},
+                        {"awq-int3-g128-asym", 4.9160, 166.37, 153.35},
+                        {"awq-int4-g32-asym", 6.1046, 128.81, 111.99},
+                        {"awq-int4-g128-asym", 5.8000, 142.09, 123.69},
+                        {"awq-mxfp4-32", 5.7686, 137.04, 126.77},
+                        {"awq+gptq-int3-g32-asym", 5.2053, 170.71, 157.58},
+                        {"awq+gptq-int3-g128-asym", 4.9160, 195.21, 168.04},
+                        {"awq+gptq-int4-g32-asym", 6.1046, 131.17, 116.20},
+                        {"awq+gptq-int4-g128-asym", 5.8000, 139.84, 116.96},
+                        {"smoothquant+gptq-int3-g32-asym", 5.2053, 167.12, 153.20},
+                        {"smoothquant+gptq-int3-g128-asym", 4.9160, 196.08, 168.91},
+                        {"smoothquant+gptq-int4-g32-asym", 6.1046, 128.38, 113.66},
+                        {"smoothquant+gptq-int4-g128-asym", 5.8000, 136.25, 118.90}};
+    qs::SessionData data = syntheticSession();
+    data.experiments.clear();
+    for (const Row& row : rows) {
+        const std::string id = "exp-" + std::to_string(1000 + data.experiments.size());
+        data.experiments.push_back(experiment(id.c_str(), row.name, row.bits, row.wikitext, row.ptb,
+                                              std::string(row.name) != "fp16"));
+    }
+    return data;
+}
+
+double distanceToRect(const QRectF& rect, const QPointF& p)
+{
+    const double dx = std::max({rect.left() - p.x(), 0.0, p.x() - rect.right()});
+    const double dy = std::max({rect.top() - p.y(), 0.0, p.y() - rect.bottom()});
+    return std::hypot(dx, dy);
+}
+
+// Every drawn label names its own point and no other: without a leader it lies next to its
+// point and every other point is clearly farther; with a leader, the leader ends at its point
+// and the label keeps clear of the other points. Labels never overlap nor leave the axes.
+void checkLabelsNameTheirPoints(const ParetoView& view, int minimumDrawn)
+{
+    const double radius = ParetoView::markerRadiusPixels();
+    const QRectF axes = QRectF(view.figurePlot()->axisRect()->rect()).adjusted(-1, -1, 1, 1);
+    const std::vector<ParetoView::DrawnLabel> drawn = view.drawnLabels();
+    QVERIFY2(int(drawn.size()) >= minimumDrawn, qPrintable(view.visibleLabels().join(", ")));
+    for (std::size_t i = 0; i < drawn.size(); ++i) {
+        const ParetoView::DrawnLabel& label = drawn[i];
+        const QPointF own = view.pointPixel(label.id);
+        const double ownDistance = distanceToRect(label.rect, own);
+        const QString what = QStringLiteral("label of %1 at %2,%3 (leader %4)")
+                                 .arg(label.id)
+                                 .arg(label.rect.x())
+                                 .arg(label.rect.y())
+                                 .arg(label.leader);
+        QVERIFY2(axes.contains(label.rect), qPrintable(what));
+        if (label.leader)
+            QVERIFY2(QLineF(label.leaderTo, own).length() <= radius + 0.5, qPrintable(what));
+        else
+            QVERIFY2(ownDistance <= 2 * radius, qPrintable(what));
+        for (const QString& id : view.plottedIds()) {
+            const QPointF other = view.pointPixel(id);
+            if (id == label.id || QLineF(other, own).length() < radius) continue;
+            const double otherDistance = distanceToRect(label.rect, other);
+            QVERIFY2(otherDistance > (label.leader ? radius : ownDistance + radius),
+                     qPrintable(what + QStringLiteral(" is as near %1").arg(id)));
+        }
+        for (std::size_t j = 0; j < i; ++j)
+            QVERIFY2(!label.rect.intersects(drawn[j].rect), qPrintable(what));
+    }
+}
+
 }  // namespace
 
 class ModelViewsTest : public QObject {
@@ -146,6 +230,7 @@ private slots:
     void paretoDatasetsAndCsv();
     void paretoClickSelects();
     void paretoHighlightsAndTooltip();
+    void paretoLabelsNameTheirPoints();
     void depthSeries();
     void kurtosisBaselineAndExperiment();
     void kurtosisClickSelectsLinear();
@@ -243,8 +328,11 @@ void ModelViewsTest::paretoHighlightsAndTooltip()
     QCPGraph* selected = nullptr;
     QCPGraph* compared = nullptr;
     for (int i = 0; i < plot->graphCount(); ++i) {
-        if (plot->graph(i)->name() == QStringLiteral("selected")) selected = plot->graph(i);
-        if (plot->graph(i)->name() == QStringLiteral("compared")) compared = plot->graph(i);
+        // The first of each name holds the point; the second is its legend entry.
+        if (plot->graph(i)->name() == QStringLiteral("selected") && !selected)
+            selected = plot->graph(i);
+        if (plot->graph(i)->name() == QStringLiteral("compared") && !compared)
+            compared = plot->graph(i);
     }
     QVERIFY(selected && compared);
     QCOMPARE(selected->dataCount(), 1);
@@ -255,6 +343,37 @@ void ModelViewsTest::paretoHighlightsAndTooltip()
          {"gptq-int4-g128", "exp-0003", "wikitext2 perplexity 11.000", "ptb perplexity 22.000",
           "4.500 bits/weight", "linears 4.500", "quantized in 1.5 s", "Pareto frontier"})
         QVERIFY2(tip.contains(part), qPrintable(tip));
+}
+
+void ModelViewsTest::paretoLabelsNameTheirPoints()
+{
+    m_model.setData(crowdedSession(), QStringLiteral("crowded.h5"));
+    m_model.selectExperiment(QStringLiteral("exp-1021"));  // the best: smoothquant+gptq-int4-g32
+    m_model.selectComparedExperiment(QStringLiteral("exp-1003"));
+    ParetoView view(&m_model);
+    showAt(view);
+    QCustomPlot* plot = view.figurePlot();
+    plot->replot();
+    checkLabelsNameTheirPoints(view, 8);
+    QVERIFY(view.visibleLabels().contains(QStringLiteral("smoothquant+gptq-int4-g32-asym")));
+
+    // A one-column figure: 89 mm wide, the same points, far less room.
+    view.applyFigureStyle(FigureStyle::fromPreset(QStringLiteral("one-column")));
+    for (const QString dataset : {"wikitext2", "ptb"}) {
+        view.setDataset(dataset);
+        const QSize size = qs::gui::figurePixelSize(89, 60);
+        plot->toPixmap(size.width(), size.height());  // lays out (and places labels) at that size
+        checkLabelsNameTheirPoints(view, 3);
+        // Each legend icon holds its marker, pen included (the legend clips icons to their box).
+        const int iconHeight = plot->legend->iconSize().height();
+        for (int i = 0; i < plot->graphCount(); ++i) {
+            QCPGraph* graph = plot->graph(i);
+            if (!plot->legend->hasItemWithPlottable(graph)) continue;
+            QVERIFY2(
+                graph->scatterStyle().size() + graph->scatterStyle().pen().widthF() <= iconHeight,
+                qPrintable(graph->name()));
+        }
+    }
 }
 
 void ModelViewsTest::depthSeries()

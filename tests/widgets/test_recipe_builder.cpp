@@ -187,6 +187,10 @@ private slots:
         QCOMPARE(r.last_layer, 3);
         QCOMPARE(child<QPushButton>(builder, "runRange")->text(),
                  QStringLiteral("Run on layers 1–3"));
+        // A one-layer range is named as one layer ("layers 3–3" reads like a typo).
+        child<QSpinBox>(builder, "rangeFrom")->setValue(3);
+        QCOMPARE(child<QPushButton>(builder, "runRange")->text(), QStringLiteral("Run on layer 3"));
+        child<QSpinBox>(builder, "rangeFrom")->setValue(1);
 
         child<QPushButton>(builder, "runModel")->click();
         r = run[2][0].value<Recipe>();

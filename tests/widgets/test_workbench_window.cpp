@@ -104,6 +104,8 @@ private slots:
         QCOMPARE(int(first.linears.size()), 35);
         QVERIFY(!first.perplexity.empty() && first.perplexity.front().ppl > 1);
         QCOMPARE(session->selectedExperiment(), QString::fromStdString(first.id));
+        // The first experiment also selects its largest-error linear: the layer view has data.
+        QVERIFY(session->selectedLayer() >= 0);
         QCOMPARE(qs::list_experiments(autosaved.toStdString()).size(), std::size_t(1));
         QCOMPARE(window.experimentList()->rowCount(), 1);
 
@@ -208,9 +210,14 @@ private slots:
             e.size.total_bits = 1000 * i;
             e.size.parameters = 100;
             e.perplexity.push_back({"wikitext2", "", 512, 4, 100.0 / i, 1});
-            qs::LinearRecord linear;  // a quantized linear: not the full-precision reference
+            qs::LinearRecord linear;  // quantized linears: not the full-precision reference
             linear.module = "self_attn.q_proj";
             linear.method = "rtn";
+            linear.output_sqnr_db = 20;
+            e.linears.push_back(linear);
+            linear.layer = 3;
+            linear.module = "mlp.down_proj";
+            linear.output_sqnr_db = 10 + i;  // the largest error of each experiment
             e.linears.push_back(linear);
             qs::append_experiment(path.toStdString(), e);
         }
@@ -232,6 +239,11 @@ private slots:
         QCOMPARE(window.pareto()->frontierIds().size(), 2);  // smaller, or better ppl
         QVERIFY(window.controller()->canRunExperiments());   // its model exists here
         QCOMPARE(window.modelDirectory(), QDir::cleanPath(m_modelDir));
+        // Nothing was selected: the best experiment (lowest perplexity) and its worst linear
+        // are, so the views show data before the first click.
+        QCOMPARE(window.session()->selectedExperiment(), QStringLiteral("exp-0002"));
+        QCOMPARE(window.session()->selectedLayer(), 3);
+        QCOMPARE(window.session()->selectedModule(), QStringLiteral("mlp.down_proj"));
     }
 
     void badSessionFileReportsErrorNamingIt()
