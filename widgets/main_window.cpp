@@ -2,6 +2,7 @@
 
 #include <exception>
 
+#include <QActionGroup>
 #include <QApplication>
 #include <QCloseEvent>
 #include <QDir>
@@ -31,6 +32,8 @@
 #include "widgets/session_controller.h"
 #include "widgets/session_model.h"
 #include "widgets/user_guide_dialog.h"
+
+#include "core/util/device_list.h"
 #include "widgets/start_page.h"
 #include "widgets/stats_job.h"
 #include "widgets/tensor_inspector.h"
@@ -176,6 +179,8 @@ void MainWindow::createMenus()
                           [this] { showView(View::Compare); });
     experiment->addSeparator();
     experiment->addAction(tr("Cancel &All Jobs"), m_jobs, &JobQueue::cancelAll);
+    experiment->addSeparator();
+    createDeviceMenu(experiment->addMenu(tr("Compute &Device")));
 
     menuBar()->addMenu(m_viewMenu);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -191,6 +196,40 @@ void MainWindow::createMenus()
                               "MX and FP8 formats, and the statistics that explain the results.")
                                .arg(QApplication::applicationVersion()));
     });
+}
+
+void MainWindow::createDeviceMenu(QMenu* menu)
+{
+    // The devices this build and machine have; the choice is remembered across runs and falls
+    // back to the CPU when the saved GPU is gone.
+    m_deviceGroup = new QActionGroup(menu);
+    QString saved =
+        QSettings().value(QStringLiteral("compute/device"), QStringLiteral("cpu")).toString();
+    if (!m_controller->setDevice(saved)) saved = QStringLiteral("cpu");
+    for (const auto& name : qs::available_devices()) {
+        const QString device = QString::fromStdString(name);
+        QAction* action = menu->addAction(device);
+        action->setCheckable(true);
+        action->setChecked(device == saved);
+        m_deviceGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [this, device] { selectDevice(device); });
+    }
+    if (m_deviceGroup->actions().size() == 1)
+        menu->addAction(tr("(no CUDA GPU in this build or machine)"))->setEnabled(false);
+}
+
+bool MainWindow::selectDevice(const QString& device)
+{
+    QString error;
+    if (!m_controller->setDevice(device, &error)) {
+        showError(tr("Compute Device"), error);
+        return false;
+    }
+    for (QAction* action : m_deviceGroup->actions())
+        action->setChecked(action->text() == device);
+    QSettings().setValue(QStringLiteral("compute/device"), device);
+    showStatus(tr("The next jobs run on %1 (the model is opened there again).").arg(device));
+    return true;
 }
 
 void MainWindow::createStatusBar()

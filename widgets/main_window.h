@@ -16,6 +16,7 @@
 #include "core/model/model_info.h"
 
 class QAction;
+class QActionGroup;
 class QLabel;
 class QMenu;
 class QMimeData;
@@ -93,6 +94,10 @@ public:
     JobQueue* jobs() const { return m_jobs; }
     SessionModel* session() const { return m_session; }
     SessionController* controller() const { return m_controller; }
+    // Experiment > Compute Device: switches the device of the next jobs; false (and an error
+    // dialog) for a device this build or machine lacks.
+    bool selectDevice(const QString& device);
+    QActionGroup* deviceActions() const { return m_deviceGroup; }
     StatsJob* statsJob() const { return m_job; }
     QProgressBar* progressBar() const { return m_progress; }
 
@@ -110,6 +115,7 @@ private:
     void createViews();
     void createDocks();
     void createMenus();
+    void createDeviceMenu(QMenu* menu);
     void createStatusBar();
     void connectSession();
     // With nothing selected: the best experiment and its largest-error linear
@@ -139,6 +145,7 @@ private:
     SessionModel* m_session = nullptr;
     JobQueue* m_jobs = nullptr;
     SessionController* m_controller = nullptr;
+    QActionGroup* m_deviceGroup = nullptr;
     RecentFiles* m_recent = nullptr;
     QStackedWidget* m_pages = nullptr;
     StartPage* m_startPage = nullptr;

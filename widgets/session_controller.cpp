@@ -16,6 +16,7 @@
 #include "core/export/import_checkpoint.h"
 #include "core/session/session_file.h"
 #include "core/study/workbench.h"
+#include "core/util/device_list.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 #include "widgets/job_queue.h"
@@ -31,6 +32,13 @@ struct SessionController::Shared {
     std::mutex mutex;
     std::shared_ptr<qs::Workbench> workbench;
     std::string sessionPath;
+    std::string device = "cpu";  // where the next workbench opens the model
+
+    std::string currentDevice()
+    {
+        std::lock_guard lock(mutex);
+        return device;
+    }
 
     std::shared_ptr<qs::Workbench> get()
     {
@@ -51,11 +59,13 @@ QString baseName(const QString& modelDir)
 }
 
 std::shared_ptr<qs::Workbench> openWorkbench(const std::string& modelDir,
-                                             const qs::CalibrationSettings* calibration)
+                                             const qs::CalibrationSettings* calibration,
+                                             const std::string& device)
 {
     auto settings = qs::Workbench::default_settings(
         modelDir, SessionController::sharedDirectory().toStdString());
     if (calibration && calibration->samples > 0) settings.calibration = *calibration;
+    settings.device = device;
     return std::make_shared<qs::Workbench>(modelDir, settings);
 }
 
@@ -85,6 +95,28 @@ QString SessionController::sharedDirectory()
     // An installed quantscope (bin/) has no build tree: data/ beside its recipes, if any.
     return QDir::cleanPath(QCoreApplication::applicationDirPath() +
                            QStringLiteral("/../share/quantscope"));
+}
+
+bool SessionController::setDevice(const QString& device, QString* error)
+{
+    const std::string name = device.toStdString();
+    if (const std::string problem = qs::device_problem(name); !problem.empty()) {
+        if (error) *error = QString::fromStdString(problem);
+        return false;
+    }
+    std::lock_guard lock(m_shared->mutex);
+    if (m_shared->device != name) {
+        m_shared->device = name;
+        // Jobs already queued keep the workbench they hold; the next one opens the model on the
+        // new device (the Workbench loads the model onto one device for its lifetime).
+        m_shared->workbench.reset();
+    }
+    return true;
+}
+
+QString SessionController::device() const
+{
+    return QString::fromStdString(m_shared->currentDevice());
 }
 
 QString SessionController::sessionPath() const
@@ -122,7 +154,7 @@ void SessionController::newSessionForModel(const QString& modelDir)
         tr("Baseline statistics of %1").arg(baseName(dir)),
         [shared, modelPath, sessionPath](qs::Feedback& feedback) -> QVariant {
             report(&feedback, 0.0, "opening the model");
-            auto workbench = openWorkbench(modelPath, nullptr);
+            auto workbench = openWorkbench(modelPath, nullptr, shared->currentDevice());
             {
                 std::lock_guard lock(shared->mutex);
                 shared->workbench = workbench;
@@ -223,7 +255,7 @@ std::function<std::shared_ptr<qs::Workbench>(qs::Feedback&)> SessionController::
         auto workbench = shared->get();
         if (workbench) return workbench;
         report(&feedback, 0.0, "opening the model");
-        workbench = openWorkbench(modelDir, &calibration);
+        workbench = openWorkbench(modelDir, &calibration, shared->currentDevice());
         std::lock_guard lock(shared->mutex);
         shared->workbench = workbench;
         return workbench;

@@ -49,6 +49,11 @@ public:
     // Queues the selected experiment's recipe again with `layer` kept in full precision.
     bool resetLayerToFullPrecision(int layer, QString* error);
 
+    // Compute device for the next jobs ("cpu", "cuda:N"; qs::available_devices()). False, with
+    // the reason, for a device this build or machine lacks.
+    bool setDevice(const QString& device, QString* error = nullptr);
+    QString device() const;
+
     QString modelDirectory() const { return m_modelDir; }
     QString sessionPath() const;
     bool canRunExperiments() const { return !m_modelDir.isEmpty(); }

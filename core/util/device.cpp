@@ -2,6 +2,7 @@
 
 #include <torch/cuda.h>
 
+#include "core/util/device_list.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -30,6 +31,25 @@ torch::Device parse_device(const std::string& name)
         return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
     }
     throw QsError("unknown device '" + name + "' (use cpu or cuda:N)");
+}
+
+std::vector<std::string> available_devices()
+{
+    std::vector<std::string> out = {"cpu"};
+    if (torch::cuda::is_available())
+        for (std::size_t i = 0; i < torch::cuda::device_count(); ++i)
+            out.push_back("cuda:" + std::to_string(i));
+    return out;
+}
+
+std::string device_problem(const std::string& name)
+{
+    try {
+        parse_device(name);
+        return "";
+    } catch (const QsError& e) {
+        return e.what();
+    }
 }
 
 }  // namespace qs

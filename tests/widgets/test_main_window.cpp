@@ -5,6 +5,7 @@
 #include <random>
 #include <vector>
 
+#include <QActionGroup>
 #include <QDir>
 #include <QDropEvent>
 #include <QElapsedTimer>
@@ -22,6 +23,8 @@
 #include <QtTest>
 
 #include "core/analysis/experiment_record.h"
+#include "core/util/device_list.h"
+#include "widgets/session_controller.h"
 #include "core/io/safetensors_writer.h"
 #include "core/util/threading.h"
 #include "widgets/inspector_plots.h"
@@ -92,6 +95,27 @@ private slots:
         QStandardPaths::setTestModeEnabled(true);  // autosaved sessions stay out of $HOME
         qs::configure_threads();
         m_modelDir = sharedDir() + "/models/stories260K/hf";
+    }
+
+    void computeDeviceMenuListsWhatExists()
+    {
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QVERIFY(window.deviceActions());
+        const auto actions = window.deviceActions()->actions();
+        QCOMPARE(actions.size(), int(qs::available_devices().size()));
+        QCOMPARE(actions.front()->text(), QStringLiteral("cpu"));
+        QVERIFY(window.selectDevice(QStringLiteral("cpu")));
+        QVERIFY(actions.front()->isChecked());
+        QCOMPARE(window.controller()->device(), QStringLiteral("cpu"));
+        // A device the build or machine lacks is refused, with the reason, and nothing changes.
+        QString error;
+        QVERIFY(!window.controller()->setDevice(QStringLiteral("cuda:99"), &error));
+        QVERIFY2(error.contains(QStringLiteral("cuda:99")), qPrintable(error));
+        QVERIFY(!window.selectDevice(QStringLiteral("cuda:99")));
+        QVERIFY(!window.controller()->setDevice(QStringLiteral("tpu"), &error));
+        QCOMPARE(window.controller()->device(), QStringLiteral("cpu"));
+        QVERIFY(actions.front()->isChecked());
     }
 
     void startPageWithoutModel()
