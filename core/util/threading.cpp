@@ -12,6 +12,8 @@
 #include <ATen/Parallel.h>
 #include <torch/version.h>
 
+#include "core/util/device_list.h"
+
 namespace qs {
 
 int configure_threads(int requested)
@@ -46,8 +48,12 @@ std::string runtime_summary()
         auto real = std::filesystem::canonical(blas, ec);
         if (!ec) blas = real.string();
     }
+    // The devices --device accepts: the CUDA ones say whether this is a CUDA build on a GPU.
+    std::string devices;
+    for (const auto& name : available_devices())
+        devices += (devices.empty() ? "" : " ") + name;
     return std::string("torch ") + TORCH_VERSION + ", " + std::to_string(at::get_num_threads()) +
-           " threads, BLAS: " + (blas.empty() ? "unknown" : blas);
+           " threads, BLAS: " + (blas.empty() ? "unknown" : blas) + ", devices: " + devices;
 }
 
 void reexec_with_passive_openmp_wait(char** argv)
