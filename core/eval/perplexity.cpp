@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "core/model/layer_stream.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
@@ -70,11 +71,12 @@ PerplexityResult evaluate_perplexity(const CausalLM& model, const std::vector<st
         for (std::int64_t b = g0; b < g1; b += batch)
             hidden.push_back(
                 model.embed(all_ids.slice(0, b, std::min(g1, b + batch)).to(model.device())));
+        LayerStream stream(model);  // the next layer loads while this one runs
         for (int layer = 0; layer < layers; ++layer) {
             report(feedback, (double(g0) * (layers + 1) + double(g1 - g0) * layer) / steps,
                    "layer " + std::to_string(layer) + ", windows " + std::to_string(g0) + "-" +
                        std::to_string(g1 - 1) + " of " + std::to_string(result.windows));
-            LayerWeights weights = model.load_layer(layer);
+            LayerWeights weights = stream.next();
             for (auto& h : hidden)
                 h = decoder_layer_forward(config, weights, h, context);
         }

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/tensor_torch.h"
+#include "core/model/layer_stream.h"
 #include "core/quant/layer_quantizer.h"
 #include "core/quant/recipe.h"
 #include "core/util/error.h"
@@ -128,9 +129,10 @@ torch::Tensor CausalLM::forward(const torch::Tensor& ids, Feedback* feedback) co
     torch::NoGradGuard no_grad;
     auto hidden = embed(ids);
     auto context = make_layer_context(m_config, ids.size(1), m_device);
+    LayerStream stream(*this);  // the next layer loads while this one runs
     for (int i = 0; i < num_layers(); ++i) {
         report(feedback, double(i) / num_layers(), "layer " + std::to_string(i));
-        hidden = decoder_layer_forward(m_config, load_layer(i), hidden, context);
+        hidden = decoder_layer_forward(m_config, stream.next(), hidden, context);
     }
     return head(hidden, load_head());
 }
