@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/safetensors_writer.h"
+#include "core/model/layer_stream.h"
 #include "core/quant/calibration.h"
 #include "core/quant/calibration_cache.h"
 #include "core/quant/int_quantizer.h"
@@ -154,11 +155,12 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
     SafetensorsWriter params;
+    LayerStream stream(model);  // the next layer loads while this one is quantized
     for (int i = 0; i < layers; ++i) {
         const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
         report(feedback, layer_start(i), where);
         FeedbackSpan layer_feedback(feedback, layer_start(i), layer_start(i + 1), where + " · ");
-        LayerWeights weights = model.load_layer(i);
+        LayerWeights weights = stream.next();
         LayerWeights original = observer ? deep_copy(weights) : LayerWeights();
         // Full-precision layers pass through like layers outside the range: their outputs
         // (FP weights on whatever inputs arrive) feed the next layer.
