@@ -28,6 +28,17 @@ std::uintmax_t folder_bytes(const std::string& dir)
     return total;
 }
 
+// The recipe and the size the analysis counts for it (core/analysis/model_size.h), for --json
+// summaries to compare with the bytes on disk.
+nlohmann::json recipe_size_json(const CausalLM& model, const Recipe& recipe)
+{
+    const ModelSize size = model_size(ModelInfo::load(model.directory()), recipe);
+    return {{"recipe", recipe.name},
+            {"model_size_bytes", size.bytes()},
+            {"bits_per_weight", size.bits_per_weight()},
+            {"linear_bits_per_weight", size.linear_bits_per_weight()}};
+}
+
 // --format gguf: llama.cpp's file, from the float weights or from a recipe's values.
 int run_gguf_export(const Args& args)
 {
@@ -56,13 +67,7 @@ int run_gguf_export(const Args& args)
                          {"bytes", bytes},
                          {"fallback_tensors", result.fallback_tensors},
                          {"exact_linears", result.exact_linears}};
-        if (recipe) {
-            const ModelSize size = model_size(ModelInfo::load(model->directory()), *recipe);
-            j["recipe"] = recipe->name;
-            j["model_size_bytes"] = size.bytes();
-            j["bits_per_weight"] = size.bits_per_weight();
-            j["linear_bits_per_weight"] = size.linear_bits_per_weight();
-        }
+        if (recipe) j.update(recipe_size_json(*model, *recipe));
         std::cout << j.dump() << "\n";
         return 0;
     }
@@ -165,21 +170,17 @@ int run_export(const std::vector<std::string>& argv)
     attach_stderr_progress(feedback, args.has("quiet"));
     auto result = export_checkpoint(*model, recipe, format, out, options, &feedback);
     const auto bytes = folder_bytes(result.output_dir);
-    // The analysis' size of the recipe (core/analysis/model_size.h), to compare with the disk.
-    const ModelSize size = model_size(ModelInfo::load(model->directory()), recipe);
     if (args.has("json")) {
-        std::cout << nlohmann::json{{"recipe", recipe.name},
-                                    {"format", export_format_name(format)},
-                                    {"out", result.output_dir},
-                                    {"bytes", bytes},
-                                    {"model_size_bytes", size.bytes()},
-                                    {"bits_per_weight", size.bits_per_weight()},
-                                    {"linear_bits_per_weight", size.linear_bits_per_weight()},
-                                    {"intermediate_size", result.intermediate_size}}
-                         .dump()
-                  << "\n";
+        nlohmann::json j{{"format", export_format_name(format)},
+                         {"out", result.output_dir},
+                         {"bytes", bytes},
+                         {"intermediate_size", result.intermediate_size}};
+        j.update(recipe_size_json(*model, recipe));
+        std::cout << j.dump() << "\n";
         return 0;
     }
+    // The analysis' size of the recipe (core/analysis/model_size.h), to compare with the disk.
+    const ModelSize size = model_size(ModelInfo::load(model->directory()), recipe);
     std::printf(
         "exported %s with %s as %s -> %s (%ju bytes on disk; the analysis counts %lld "
         "bytes, %.3f bits per weight)\n",

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "core/analysis/model_size.h"
+#include "core/quant/calibration.h"
 #include "core/export/checkpoint_export.h"
 #include "core/export/export_gguf.h"
 #include "core/model/causal_lm.h"
@@ -47,14 +48,9 @@ std::vector<std::string> recipe_warnings(const Recipe& recipe, const CausalLM* m
 {
     std::vector<std::string> out = recipe.warnings();
     if (!model) return out;
-    const auto& c = model->config();
-    if (recipe.needs_calibration() && c.max_position_embeddings > 0 &&
-        recipe.calibration.seqlen > c.max_position_embeddings)
-        out.push_back("calibration seqlen " + std::to_string(recipe.calibration.seqlen) +
-                      " is longer than the model's context of " +
-                      std::to_string(c.max_position_embeddings) +
-                      " tokens (calibration windows should fit it: seqlen " +
-                      std::to_string(c.max_position_embeddings) + " or less)");
+    // quantize_model's own rule, warned about before the work starts.
+    if (recipe.needs_calibration())
+        fit_calibration_to_context(recipe.calibration, model->config(), out);
     if (recipe.first_layer >= model->num_layers())
         out.push_back("layers [" + std::to_string(recipe.first_layer) + ", " +
                       std::to_string(recipe.last_layer) + "] start past the model's last layer " +

@@ -100,17 +100,6 @@ std::string alignment_refusal(const CausalLM& model, ExportFormat format, const 
     return {};
 }
 
-std::vector<std::string> linear_weights(const CausalLM& model, const Recipe& recipe, bool quantized)
-{
-    const auto names = checkpoint_names(model.config(), model.store());
-    std::vector<std::string> out;
-    for (int i = 0; i < model.num_layers(); ++i)
-        if (recipe.quantizes_layer(i, model.num_layers()) == quantized)
-            for (const auto& module : decoder_linear_names(model.config()))
-                out.push_back(names.layer_prefix(i) + module);
-    return out;
-}
-
 nlohmann::json mx_quantization_config(const Recipe& recipe)
 {
     const QuantFormat& w = recipe.weights;
@@ -126,6 +115,17 @@ nlohmann::json mx_quantization_config(const Recipe& recipe)
 }
 
 }  // namespace
+
+std::vector<std::string> recipe_linears(const CausalLM& model, const Recipe& recipe, bool quantized)
+{
+    const auto names = checkpoint_names(model.config(), model.store());
+    std::vector<std::string> out;
+    for (int i = 0; i < model.num_layers(); ++i)
+        if (recipe.quantizes_layer(i, model.num_layers()) == quantized)
+            for (const auto& module : decoder_linear_names(model.config()))
+                out.push_back(names.layer_prefix(i) + module);
+    return out;
+}
 
 std::string export_format_name(ExportFormat format)
 {
@@ -232,14 +232,14 @@ ExportResult export_checkpoint(const CausalLM& model, const Recipe& recipe, Expo
         job.intermediate_size = model.config().intermediate_size;
         job.padded_intermediate = padded_intermediate_size(
             job.intermediate_size, int_layout_alignment(format, recipe.weights));
-        const auto ignore = linear_weights(model, recipe, false);
+        const auto ignore = recipe_linears(model, recipe, false);
         nlohmann::json qconfig;
         if (int_weights) {
             write_int_layout(fake_dir, partial.path(), job);
             qconfig = int_quantization_config(job, recipe, ignore);
         } else {
             std::vector<std::string> weights;
-            for (const auto& module : linear_weights(model, recipe, true))
+            for (const auto& module : recipe_linears(model, recipe, true))
                 weights.push_back(module + ".weight");
             write_ct_mxfp4_layout(fake_dir, partial.path(), weights, job.intermediate_size,
                                   job.padded_intermediate);
@@ -254,7 +254,7 @@ ExportResult export_checkpoint(const CausalLM& model, const Recipe& recipe, Expo
             write_json(partial.path() + "/quantize_config.json", qconfig);
     } else {
         std::vector<std::string> weights;
-        for (const auto& module : linear_weights(model, recipe, true))
+        for (const auto& module : recipe_linears(model, recipe, true))
             weights.push_back(module + ".weight");
         write_mx_checkpoint(fake_dir, partial.path(), recipe.weights, weights);
         config["quantization_config"] = mx_quantization_config(recipe);

@@ -65,6 +65,11 @@ std::string export_refusal(const CausalLM& model, const Recipe& recipe, ExportFo
 std::vector<ExportFormat> export_formats_for(const CausalLM& model, const Recipe& recipe,
                                              const ExportOptions& options = {});
 
+// The decoder linears ("model.layers.3.self_attn.q_proj") of the layers `recipe` quantizes
+// (quantized = true), or of those it leaves in full precision (false).
+std::vector<std::string> recipe_linears(const CausalLM& model, const Recipe& recipe,
+                                        bool quantized);
+
 ExportResult export_checkpoint(const CausalLM& model, const Recipe& recipe, ExportFormat format,
                                const std::string& out_dir, const ExportOptions& options = {},
                                Feedback* feedback = nullptr);

@@ -5,13 +5,13 @@
 
 #include <torch/torch.h>
 
+#include "core/export/checkpoint_export.h"
 #include "core/export/export_int_layouts.h"
 #include "core/export/gguf_llama.h"
 #include "core/export/gguf_reader.h"
 #include "core/io/safetensors_reader.h"
 #include "core/io/tensor_torch.h"
 #include "core/model/causal_lm.h"
-#include "core/model/checkpoint_names.h"
 #include "core/quant/quantize_model.h"
 #include "core/quant/recipe.h"
 #include "core/util/error.h"
@@ -48,44 +48,37 @@ std::string fitting_recipes(gguf::TensorType type)
     }
 }
 
-// Every quantized linear of `quantized` must read back from the GGUF file bit for bit.
-int check_exact(const CausalLM& quantized, const Recipe& recipe, const std::string& gguf_path,
+// Every linear in `weights` (the recipe's quantized ones) must read back from the GGUF file
+// bit for bit.
+int check_exact(const CausalLM& quantized, const Recipe& recipe,
+                const std::vector<std::string>& weights, const std::string& gguf_path,
                 gguf::TensorType type)
 {
     const gguf::GgufReader reader(gguf_path);
     const auto& config = quantized.config();
-    const auto names = decoder_linear_names(config);
-    int checked = 0;
-    for (int layer = 0; layer < quantized.num_layers(); ++layer) {
-        if (!recipe.quantizes_layer(layer, quantized.num_layers())) continue;
-        for (const auto& module : names) {
-            const std::string hf =
-                "model.layers." + std::to_string(layer) + "." + module + ".weight";
-            torch::Tensor expected = load_tensor(quantized.store(), hf);
-            if (module == "self_attn.q_proj")
-                expected = gguf::permute_qk_for_gguf(expected, config.num_heads);
-            else if (module == "self_attn.k_proj")
-                expected = gguf::permute_qk_for_gguf(expected, config.num_kv_heads);
-            expected = expected.contiguous();
-            const auto& info = reader.tensor(gguf::llama_gguf_tensor_name(hf));
-            const std::vector<float> actual = reader.dequantize(info);
-            // Equal values; -0 and +0 count as equal (llama.cpp's MXFP4 encoder writes every
-            // zero as code 0, +0, and a zero's sign changes no product).
-            const float* want = expected.data_ptr<float>();
-            bool same = std::size_t(expected.numel()) == actual.size();
-            for (std::size_t i = 0; same && i < actual.size(); ++i)
-                same = want[i] == actual[i];
-            if (!same)
-                throw QsError(
-                    std::string("GGUF ") + gguf::tensor_type_name(type) +
-                    " cannot hold the values of recipe '" + recipe.name + "' exactly (" + hf +
-                    " differs; " +
-                    (info.type != type ? "its rows were written as a fallback type; " : "") +
-                    fitting_recipes(type) + ")");
-            ++checked;
-        }
+    for (const auto& hf : weights) {
+        torch::Tensor expected = load_tensor(quantized.store(), hf);
+        if (hf.ends_with("self_attn.q_proj.weight"))
+            expected = gguf::permute_qk_for_gguf(expected, config.num_heads);
+        else if (hf.ends_with("self_attn.k_proj.weight"))
+            expected = gguf::permute_qk_for_gguf(expected, config.num_kv_heads);
+        expected = expected.contiguous();
+        const auto& info = reader.tensor(gguf::llama_gguf_tensor_name(hf));
+        const std::vector<float> actual = reader.dequantize(info);
+        // Equal values; -0 and +0 count as equal (llama.cpp's MXFP4 encoder writes every
+        // zero as code 0, +0, and a zero's sign changes no product).
+        const float* want = expected.data_ptr<float>();
+        bool same = std::size_t(expected.numel()) == actual.size();
+        for (std::size_t i = 0; same && i < actual.size(); ++i)
+            same = want[i] == actual[i];
+        if (!same)
+            throw QsError(std::string("GGUF ") + gguf::tensor_type_name(type) +
+                          " cannot hold the values of recipe '" + recipe.name + "' exactly (" + hf +
+                          " differs; " +
+                          (info.type != type ? "its rows were written as a fallback type; " : "") +
+                          fitting_recipes(type) + ")");
     }
-    return checked;
+    return int(weights.size());
 }
 
 bool on_int_grid(gguf::TensorType type)
@@ -188,18 +181,15 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
         };
         options.fallback_type = gguf::TensorType::F32;
     }
+    std::vector<std::string> quantized_weights;
     if (recipe) {
+        for (const auto& module : recipe_linears(model, *recipe, true))
+            quantized_weights.push_back(module + ".weight");
         // What the recipe leaves in full precision (embeddings, lm_head, full-precision layers)
         // stays F16, as the analysis sizes it, instead of taking llama.cpp's rule for `type`.
-        std::set<std::string> quantized_linears;
-        for (int layer = 0; layer < model.num_layers(); ++layer)
-            if (recipe->quantizes_layer(layer, model.num_layers()))
-                for (const auto& module : decoder_linear_names(model.config()))
-                    quantized_linears.insert("model.layers." + std::to_string(layer) + "." +
-                                             module + ".weight");
-        options.keep_f16 = [quantized_linears](const std::string& hf) {
-            return !quantized_linears.contains(hf);
-        };
+        options.keep_f16 =
+            [quantized = std::set<std::string>(quantized_weights.begin(), quantized_weights.end())](
+                const std::string& hf) { return !quantized.contains(hf); };
     }
     gguf::GgufLlamaReport report;
     {
@@ -208,7 +198,9 @@ GgufExportResult export_gguf(const CausalLM& model, const Recipe* recipe, gguf::
     }
     result.fallback_tensors = report.fallback_tensors;
     result.fallback_type = options.fallback_type;
-    if (recipe) result.exact_linears = check_exact(*quantized, *recipe, result.gguf_path, type);
+    if (recipe)
+        result.exact_linears =
+            check_exact(*quantized, *recipe, quantized_weights, result.gguf_path, type);
     params.reset();
     quantized.reset();
     if (!stage.empty()) fs::remove_all(stage);
