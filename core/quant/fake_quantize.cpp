@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/kernels/fused_quant.h"
 #include "core/quant/fp8_quantizer.h"
 #include "core/quant/int_quantizer.h"
 #include "core/quant/mx_quantizer.h"
@@ -38,20 +39,15 @@ torch::Tensor int_activation(const torch::Tensor& x, const QuantFormat& f,
                 .reshape(x.sizes());
         case Granularity::Token:
         case Granularity::Channel:
-            return activation_rows_dynamic(as_rows(x32), f.bits, f.symmetric).reshape(x.sizes());
-        case Granularity::Group: {
+            // One pass per token (core/kernels/fused_quant.h), bit for bit the
+            // activation_rows_dynamic of every row (tests/core/test_fused_quant.cpp).
+            return kernels::int_activation_fake_quantize_fused(x32, f.bits, f.symmetric, 0,
+                                                               fp16_scales_enabled());
+        case Granularity::Group:
             if (f.group_size <= 0)
                 throw QsError("activation quantizer: group size must be positive");
-            auto rows = as_rows(x32);
-            auto out = torch::empty_like(rows);
-            const auto cols = rows.size(1);
-            for (std::int64_t c0 = 0; c0 < cols; c0 += f.group_size) {
-                const auto width = std::min<std::int64_t>(f.group_size, cols - c0);
-                out.narrow(1, c0, width)
-                    .copy_(activation_rows_dynamic(rows.narrow(1, c0, width), f.bits, f.symmetric));
-            }
-            return out.reshape(x.sizes());
-        }
+            return kernels::int_activation_fake_quantize_fused(x32, f.bits, f.symmetric,
+                                                               f.group_size, fp16_scales_enabled());
     }
     return x32;
 }

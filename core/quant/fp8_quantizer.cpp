@@ -9,6 +9,8 @@
 #include <tuple>
 #include <vector>
 
+#include "core/kernels/fused_quant.h"
+
 namespace qs {
 namespace {
 
@@ -100,6 +102,11 @@ torch::Tensor fp8_fake_quantize_with_scale(const torch::Tensor& x, Fp8Variant va
 }
 
 torch::Tensor fp8_fake_quantize(const torch::Tensor& x, Fp8Variant variant, bool per_row)
+{
+    return kernels::fp8_fake_quantize_fused(x, variant, per_row);
+}
+
+torch::Tensor fp8_fake_quantize_tensor_ops(const torch::Tensor& x, Fp8Variant variant, bool per_row)
 {
     if (x.numel() == 0) return x.clone();
     auto x32 = x.to(torch::kFloat32);

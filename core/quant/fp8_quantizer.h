@@ -26,8 +26,12 @@ torch::Tensor fp8_round(const torch::Tensor& x, Fp8Variant variant);
 float fp8_round_reference(float v, Fp8Variant variant);
 
 // absmax-scaled fake quantization; per_row = false: one scale for the whole tensor.
-// Float32 computation, result in x's dtype.
+// Float32 computation, result in x's dtype. CPU (and CUDA in a QS_CUDA build): the fused one-pass
+// loop (core/kernels/fused_quant.h); other devices: the tensor ops below.
 torch::Tensor fp8_fake_quantize(const torch::Tensor& x, Fp8Variant variant, bool per_row);
+// The same with vectorised tensor ops on any device; the fused path must agree bit for bit.
+torch::Tensor fp8_fake_quantize_tensor_ops(const torch::Tensor& x, Fp8Variant variant,
+                                           bool per_row);
 
 // As above with a given scale (a scalar or a tensor broadcastable to x), e.g. a static
 // activation scale.

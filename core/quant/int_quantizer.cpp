@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/kernels/fused_quant.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -161,6 +162,14 @@ torch::Tensor int_quantize_dequantize(const torch::Tensor& x, const IntQuantPara
 
 torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
                                        int group_size, bool mse)
+{
+    if (mse) return int_fake_quantize_groups_tensor_ops(w, bits, symmetric, group_size, mse);
+    return kernels::int_fake_quantize_groups_fused(w, bits, symmetric, group_size,
+                                                   fp16_scales_enabled());
+}
+
+torch::Tensor int_fake_quantize_groups_tensor_ops(const torch::Tensor& w, int bits, bool symmetric,
+                                                  int group_size, bool mse)
 {
     return int_quantize_groups(w, bits, symmetric, group_size, mse).weight;
 }

@@ -63,8 +63,14 @@ torch::Tensor int_quantize_dequantize(const torch::Tensor& x, const IntQuantPara
 
 // Row-wise fake quantization of W [rows, cols] in groups of group_size columns (<= 0: whole
 // row, i.e. per channel); parameters from the (unmodified) W of each group, as RTN does.
+// Without mse on the CPU (and CUDA in a QS_CUDA build): the fused one-pass loop
+// (core/kernels/fused_quant.h); otherwise the tensor ops below.
 torch::Tensor int_fake_quantize_groups(const torch::Tensor& w, int bits, bool symmetric,
                                        int group_size, bool mse = false);
+// The same with vectorised tensor ops (int_quantize_groups) on any device; the fused path must
+// agree bit for bit.
+torch::Tensor int_fake_quantize_groups_tensor_ops(const torch::Tensor& w, int bits, bool symmetric,
+                                                  int group_size, bool mse = false);
 
 // A weight quantized in groups with the parameters that produced it, for exporters: the
 // dequantized weight [rows, cols] and per (row, group) scales and zero points [rows, groups]

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/kernels/fused_quant.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -171,6 +172,12 @@ MxEncoding mx_encode(const torch::Tensor& x, MxElement element, int block_size, 
 
 torch::Tensor mx_quantize_dequantize(const torch::Tensor& x, MxElement element, int block_size,
                                      Rounding rounding)
+{
+    return kernels::mx_quantize_dequantize_fused(x, element, block_size, rounding);
+}
+
+torch::Tensor mx_quantize_dequantize_tensor_ops(const torch::Tensor& x, MxElement element,
+                                                int block_size, Rounding rounding)
 {
     check_block_size(block_size);
     if (x.numel() == 0) return x.clone();

@@ -35,9 +35,14 @@ int mx_element_emax(MxElement element);
 double mx_element_max(MxElement element);
 
 // x [..., n] float32 -> same shape, fake-quantized block by block along the last axis.
-// Other floating dtypes are computed in float32 and cast back. Vectorised tensor ops, any device.
+// Other floating dtypes are computed in float32 and cast back. CPU (and CUDA in a QS_CUDA build):
+// the fused one-pass loop (core/kernels/fused_quant.h); other devices: the tensor ops below.
 torch::Tensor mx_quantize_dequantize(const torch::Tensor& x, MxElement element, int block_size,
                                      Rounding rounding = Rounding::Nearest);
+// The same with vectorised tensor ops on any device; the fused path must agree bit for bit.
+torch::Tensor mx_quantize_dequantize_tensor_ops(const torch::Tensor& x, MxElement element,
+                                                int block_size,
+                                                Rounding rounding = Rounding::Nearest);
 
 // Scalar reference of mx_quantize_dequantize (one float at a time on the CPU, the reference's
 // float32 operations in its order); tests require both to agree bit for bit.
