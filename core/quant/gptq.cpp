@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/kernels/gptq_block.h"
 #include "core/quant/gptq_internal.h"
 #include "core/quant/int_quantizer.h"
 #include "core/util/error.h"
@@ -144,6 +145,16 @@ IntGroups make_int_groups(const torch::Tensor& w, const GptqOptions& options,
     return groups;
 }
 
+// The fast solver runs on the CPU and, in CUDA builds, on CUDA devices (solve_block_int_fast
+// dispatches to the kernel); elsewhere the reference's tensor ops run on the device.
+bool fast_solver_runs_on(const torch::Device& device)
+{
+#ifdef QS_CUDA
+    if (device.is_cuda()) return true;
+#endif
+    return device.is_cpu();
+}
+
 std::vector<std::int64_t> to_vector(const torch::Tensor& t)
 {
     auto c = t.to(torch::kCPU, torch::kInt64).contiguous();
@@ -163,7 +174,9 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
     if (!is_int) solver = BlockSolver::MicroBlock;
     if (solver == BlockSolver::MicroBlock && is_int && format.granularity != Granularity::Channel)
         throw QsError("GPTQ: the micro-block solver with INT needs per-channel granularity");
-    if (solver == BlockSolver::Fast && !weight.device().is_cpu()) solver = BlockSolver::Reference;
+    if (solver == BlockSolver::Fast && !fast_solver_runs_on(weight.device()))
+        solver = BlockSolver::Reference;
+    if (solver == BlockSolver::Rows && !weight.device().is_cpu()) solver = BlockSolver::Reference;
 
     // Full-size buffers (fresh pages cost a page fault each): the working W, the factor's copy
     // of H and the transposed outputs; the results reuse W and q_t at the end. h is the input
@@ -233,6 +246,9 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
                 break;
             case BlockSolver::Reference:
                 err1_t = solve_block_int_reference(state, i1, i2);
+                break;
+            case BlockSolver::Rows:
+                err1_t = solve_block_int_rows(state, i1, i2);
                 break;
             case BlockSolver::MicroBlock:
                 err1_t = solve_block_micro(state, i1, i2, micro_block, micro_quantize);

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/kernels/gptq_block.h"
 #include "core/quant/gptq_internal.h"
 #include "core/quant/int_quantizer.h"
 
@@ -184,6 +185,9 @@ torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std:
 
 torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int64_t i2)
 {
+#ifdef QS_CUDA
+    if (state.w.is_cuda()) return solve_block_int_cuda(state, i1, i2);
+#endif
     IntGroups& groups = *state.groups;
     // All parameter refreshes of this block read the block-start W, so they can run up front.
     for (auto c = i1; c < i2; ++c)

@@ -18,6 +18,7 @@ namespace qs::gptq_detail {
 enum class BlockSolver {
     Fast,        // INT: rows vectorised in groups on raw pointers (CPU); bit-identical to Reference
     Reference,   // INT: the reference fasterquant loop, one column at a time with tensor ops
+    Rows,        // INT: one row at a time (core/kernels/gptq_block.h); bit-identical to Reference
     MicroBlock,  // B2 columns at once (MX; INT per-channel for B2 >= 1, B2 = 1 is plain GPTQ)
 };
 
@@ -59,6 +60,8 @@ struct IntGroups {
     // > 0 (dynamic groups): parameters of group c / g are computed when processing column c
     // (c % g == 0) from W[:, c:c+g] as it stands then (see refresh()).
     std::int64_t dynamic_group_size = 0;
+    // group_of as int64 on the weights' device, made on first use by the CUDA block solver.
+    torch::Tensor group_of_on_device;
 
     bool starts_group(std::int64_t c) const
     {
