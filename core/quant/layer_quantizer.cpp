@@ -1,6 +1,7 @@
 #include "core/quant/layer_quantizer.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 
 #include "core/model/checkpoint_names.h"
@@ -13,6 +14,23 @@
 
 namespace qs {
 namespace {
+
+// Runs `weights` over `inputs` [n, T, hidden] in batches of layer_batch_size; `sink` (may be
+// empty) gets each batch's output with its first sequence index. Callers that only observe the
+// linears' inputs pass no sink, so no output beyond one batch is ever held.
+void run_batches(const ModelConfig& config, LayerWeights& weights, const torch::Tensor& inputs,
+                 const LayerContext& context, const LinearObserver& observer,
+                 const std::function<void(std::int64_t, const torch::Tensor&)>& sink)
+{
+    torch::NoGradGuard no_grad;
+    weights.set_observer(observer);
+    const auto batch = layer_batch_size(inputs);
+    for (std::int64_t b = 0; b < inputs.size(0); b += batch) {
+        auto out = decoder_layer_forward(config, weights, inputs.slice(0, b, b + batch), context);
+        if (sink) sink(b, out);
+    }
+    weights.set_observer({});
+}
 
 double relative_mse(const torch::Tensor& quantized, const torch::Tensor& original)
 {
@@ -27,12 +45,13 @@ std::map<std::string, torch::Tensor> capture_act_absmax(const ModelConfig& confi
                                                         const LayerContext& context)
 {
     std::map<std::string, torch::Tensor> absmax;
-    run_layer(config, weights, inputs, context,
-              [&](const std::string& module, const torch::Tensor& x) {
-                  auto m = std::get<0>(x.reshape({-1, x.size(-1)}).abs().max(0));
-                  auto& slot = absmax[module];
-                  slot = slot.defined() ? torch::maximum(slot, m) : m;
-              });
+    run_batches(config, weights, inputs, context,
+                [&](const std::string& module, const torch::Tensor& x) {
+                    auto m = std::get<0>(x.reshape({-1, x.size(-1)}).abs().max(0));
+                    auto& slot = absmax[module];
+                    slot = slot.defined() ? torch::maximum(slot, m) : m;
+                },
+                {});
     return absmax;
 }
 
@@ -132,11 +151,12 @@ std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,
     for (const auto& module : modules)
         accumulators.emplace(
             module, HessianAccumulator(weights.get(module + ".weight").size(1), inputs.device()));
-    run_layer(config, weights, inputs, context,
-              [&](const std::string& module, const torch::Tensor& x) {
-                  if (auto it = accumulators.find(module); it != accumulators.end())
-                      it->second.add_batch(x);
-              });
+    run_batches(config, weights, inputs, context,
+                [&](const std::string& module, const torch::Tensor& x) {
+                    if (auto it = accumulators.find(module); it != accumulators.end())
+                        it->second.add_batch(x);
+                },
+                {});
     std::map<std::string, torch::Tensor> hessians;
     for (const auto& [module, h] : accumulators)
         hessians[module] = h.hessian();
@@ -156,15 +176,28 @@ torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
                         const torch::Tensor& inputs, const LayerContext& context,
                         const LinearObserver& observer)
 {
-    torch::NoGradGuard no_grad;
-    weights.set_observer(observer);
-    const auto batch = layer_batch_size(inputs);
-    std::vector<torch::Tensor> outputs;
-    for (std::int64_t b = 0; b < inputs.size(0); b += batch)
-        outputs.push_back(
-            decoder_layer_forward(config, weights, inputs.slice(0, b, b + batch), context));
-    weights.set_observer({});
-    return torch::cat(outputs, 0);
+    // One output tensor filled batch by batch (not a list joined by cat, which held the
+    // outputs twice: 2 x samples x T x hidden at the end of every calibration pass).
+    torch::Tensor outputs;
+    run_batches(config, weights, inputs, context, observer,
+                [&](std::int64_t b, const torch::Tensor& out) {
+                    if (!outputs.defined()) {
+                        auto sizes = out.sizes().vec();
+                        sizes[0] = inputs.size(0);
+                        outputs = torch::empty(sizes, out.options());
+                    }
+                    outputs.slice(0, b, b + out.size(0)).copy_(out);
+                });
+    return outputs;
+}
+
+void run_layer_in_place(const ModelConfig& config, LayerWeights& weights, torch::Tensor& inputs,
+                        const LayerContext& context)
+{
+    run_batches(config, weights, inputs, context, {},
+                [&](std::int64_t b, const torch::Tensor& out) {
+                    inputs.slice(0, b, b + out.size(0)).copy_(out);
+                });
 }
 
 void install_activation_quantization(LayerWeights& weights, const QuantFormat& format)
@@ -195,12 +228,13 @@ void calibrate_static_activation_scales(const ModelConfig& config, const QuantFo
 {
     // MinMax observer: absmax over every calibration token of each linear's input.
     std::map<std::string, torch::Tensor> absmax;
-    run_layer(config, weights, inputs, context,
-              [&](const std::string& module, const torch::Tensor& x) {
-                  auto m = x.abs().max();
-                  auto& slot = absmax[module];
-                  slot = slot.defined() ? torch::maximum(slot, m) : m;
-              });
+    run_batches(config, weights, inputs, context,
+                [&](const std::string& module, const torch::Tensor& x) {
+                    auto m = x.abs().max();
+                    auto& slot = absmax[module];
+                    slot = slot.defined() ? torch::maximum(slot, m) : m;
+                },
+                {});
     const double levels = format.kind == FormatKind::Int
                               ? double((1 << (format.bits - 1)) - 1)
                               : (format.fp8 == Fp8Variant::E4M3 ? 448.0 : 57344.0);

@@ -69,6 +69,11 @@ std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,
 torch::Tensor run_layer(const ModelConfig& config, LayerWeights& weights,
                         const torch::Tensor& inputs, const LayerContext& context,
                         const LinearObserver& observer = {});
+// The same, overwriting `inputs` with the outputs batch by batch (each batch's outputs depend
+// only on its own inputs), so that the next layer's calibration inputs need no second
+// samples x T x hidden tensor. `inputs` must be contiguous and not shared with anyone.
+void run_layer_in_place(const ModelConfig& config, LayerWeights& weights, torch::Tensor& inputs,
+                        const LayerContext& context);
 
 // Applies the recipe to one layer in place and installs the activation fake-quantization.
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
