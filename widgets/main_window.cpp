@@ -181,6 +181,7 @@ void MainWindow::createMenus()
     experiment->addAction(tr("Cancel &All Jobs"), m_jobs, &JobQueue::cancelAll);
     experiment->addSeparator();
     createDeviceMenu(experiment->addMenu(tr("Compute &Device")));
+    createPrecisionMenu(experiment->addMenu(tr("Compute &Precision")));
 
     menuBar()->addMenu(m_viewMenu);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -229,6 +230,51 @@ bool MainWindow::selectDevice(const QString& device)
         action->setChecked(action->text() == device);
     QSettings().setValue(QStringLiteral("compute/device"), device);
     showStatus(tr("The next jobs run on %1 (the model is opened there again).").arg(device));
+    return true;
+}
+
+void MainWindow::createPrecisionMenu(QMenu* menu)
+{
+    // Remembered across runs; applies to sessions created afterwards (see selectComputeDtype).
+    m_precisionGroup = new QActionGroup(menu);
+    QString saved =
+        QSettings().value(QStringLiteral("compute/dtype"), QStringLiteral("fp32")).toString();
+    if (!m_controller->setComputeDtype(saved)) saved = QStringLiteral("fp32");
+    const QStringList hints = {
+        tr("float32 throughout"),
+        tr("bfloat16 weights and activations; norms, softmax and loss in float32"),
+        tr("float16 weights and activations; norms, softmax and loss in float32")};
+    const QStringList names = SessionController::computeDtypes();
+    for (int i = 0; i < names.size(); ++i) {
+        const QString dtype = names[i];
+        QAction* action = menu->addAction(QStringLiteral("%1 (%2)").arg(dtype, hints[i]));
+        action->setData(dtype);
+        action->setCheckable(true);
+        action->setChecked(dtype == saved);
+        m_precisionGroup->addAction(action);
+        connect(action, &QAction::triggered, this, [this, dtype] { selectComputeDtype(dtype); });
+    }
+    menu->addSeparator();
+    menu->addAction(tr("(quantization math and saved weights stay float32)"))->setEnabled(false);
+}
+
+bool MainWindow::selectComputeDtype(const QString& dtype)
+{
+    QString error;
+    if (!m_controller->setComputeDtype(dtype, &error)) {
+        showError(tr("Compute Precision"), error);
+        return false;
+    }
+    for (QAction* action : m_precisionGroup->actions())
+        action->setChecked(action->data().toString() == dtype);
+    QSettings().setValue(QStringLiteral("compute/dtype"), dtype);
+    const QString current = m_controller->sessionComputeDtype();
+    if (!current.isEmpty() && current != dtype)
+        showStatus(tr("Models opened from now on run in %1; this session keeps %2, so that its "
+                      "experiments stay comparable.")
+                       .arg(dtype, current));
+    else
+        showStatus(tr("Models opened from now on run in %1.").arg(dtype));
     return true;
 }
 

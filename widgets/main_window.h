@@ -98,6 +98,10 @@ public:
     // dialog) for a device this build or machine lacks.
     bool selectDevice(const QString& device);
     QActionGroup* deviceActions() const { return m_deviceGroup; }
+    // Experiment > Compute Precision: the dtype new sessions run the model in; false (and an
+    // error dialog) for an unknown name.
+    bool selectComputeDtype(const QString& dtype);
+    QActionGroup* precisionActions() const { return m_precisionGroup; }
     StatsJob* statsJob() const { return m_job; }
     QProgressBar* progressBar() const { return m_progress; }
 
@@ -116,6 +120,7 @@ private:
     void createDocks();
     void createMenus();
     void createDeviceMenu(QMenu* menu);
+    void createPrecisionMenu(QMenu* menu);
     void createStatusBar();
     void connectSession();
     // With nothing selected: the best experiment and its largest-error linear
@@ -146,6 +151,7 @@ private:
     JobQueue* m_jobs = nullptr;
     SessionController* m_controller = nullptr;
     QActionGroup* m_deviceGroup = nullptr;
+    QActionGroup* m_precisionGroup = nullptr;
     RecentFiles* m_recent = nullptr;
     QStackedWidget* m_pages = nullptr;
     StartPage* m_startPage = nullptr;

@@ -33,11 +33,18 @@ struct SessionController::Shared {
     std::shared_ptr<qs::Workbench> workbench;
     std::string sessionPath;
     std::string device = "cpu";  // where the next workbench opens the model
+    std::string dtype = "fp32";  // what new sessions compute in (an open one keeps its own)
 
     std::string currentDevice()
     {
         std::lock_guard lock(mutex);
         return device;
+    }
+
+    std::string newSessionDtype()
+    {
+        std::lock_guard lock(mutex);
+        return dtype;
     }
 
     std::shared_ptr<qs::Workbench> get()
@@ -60,12 +67,13 @@ QString baseName(const QString& modelDir)
 
 std::shared_ptr<qs::Workbench> openWorkbench(const std::string& modelDir,
                                              const qs::CalibrationSettings* calibration,
-                                             const std::string& device)
+                                             const std::string& device, const std::string& dtype)
 {
     auto settings = qs::Workbench::default_settings(
         modelDir, SessionController::sharedDirectory().toStdString());
     if (calibration && calibration->samples > 0) settings.calibration = *calibration;
     settings.device = device;
+    settings.compute_dtype = dtype;
     return std::make_shared<qs::Workbench>(modelDir, settings);
 }
 
@@ -119,6 +127,35 @@ QString SessionController::device() const
     return QString::fromStdString(m_shared->currentDevice());
 }
 
+QStringList SessionController::computeDtypes()
+{
+    return {QStringLiteral("fp32"), QStringLiteral("bf16"), QStringLiteral("fp16")};
+}
+
+bool SessionController::setComputeDtype(const QString& dtype, QString* error)
+{
+    if (!computeDtypes().contains(dtype)) {
+        if (error)
+            *error = tr("Unknown compute precision '%1' (expected %2).")
+                         .arg(dtype, computeDtypes().join(QStringLiteral(", ")));
+        return false;
+    }
+    std::lock_guard lock(m_shared->mutex);
+    m_shared->dtype = dtype.toStdString();
+    return true;
+}
+
+QString SessionController::computeDtype() const
+{
+    return QString::fromStdString(m_shared->newSessionDtype());
+}
+
+QString SessionController::sessionComputeDtype() const
+{
+    if (m_model->path().isEmpty()) return {};
+    return QString::fromStdString(m_model->data().header.compute_dtype);
+}
+
 QString SessionController::sessionPath() const
 {
     return m_model->path();
@@ -154,7 +191,8 @@ void SessionController::newSessionForModel(const QString& modelDir)
         tr("Baseline statistics of %1").arg(baseName(dir)),
         [shared, modelPath, sessionPath](qs::Feedback& feedback) -> QVariant {
             report(&feedback, 0.0, "opening the model");
-            auto workbench = openWorkbench(modelPath, nullptr, shared->currentDevice());
+            auto workbench = openWorkbench(modelPath, nullptr, shared->currentDevice(),
+                                           shared->newSessionDtype());
             {
                 std::lock_guard lock(shared->mutex);
                 shared->workbench = workbench;
@@ -250,12 +288,14 @@ std::function<std::shared_ptr<qs::Workbench>(qs::Feedback&)> SessionController::
     calibration.samples = record.samples;
     calibration.seqlen = record.seqlen;
     calibration.seed = record.seed;
+    // Every experiment of a session runs in the dtype the session was made with.
+    const std::string dtype = m_model->data().header.compute_dtype;
     auto shared = m_shared;
-    return [shared, modelDir, calibration](qs::Feedback& feedback) {
+    return [shared, modelDir, calibration, dtype](qs::Feedback& feedback) {
         auto workbench = shared->get();
         if (workbench) return workbench;
         report(&feedback, 0.0, "opening the model");
-        workbench = openWorkbench(modelDir, &calibration, shared->currentDevice());
+        workbench = openWorkbench(modelDir, &calibration, shared->currentDevice(), dtype);
         std::lock_guard lock(shared->mutex);
         shared->workbench = workbench;
         return workbench;

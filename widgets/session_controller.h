@@ -11,6 +11,7 @@
 
 #include <QObject>
 #include <QString>
+#include <QStringList>
 
 #include "core/quant/recipe.h"
 
@@ -53,6 +54,14 @@ public:
     // the reason, for a device this build or machine lacks.
     bool setDevice(const QString& device, QString* error = nullptr);
     QString device() const;
+    // Compute precision ("fp32", "bf16", "fp16": core/model/compute_dtype.h) of the sessions
+    // created from now on; an open session keeps the one it was made with (its header records
+    // it), so that its experiments stay comparable. False, with the reason, for another name.
+    static QStringList computeDtypes();
+    bool setComputeDtype(const QString& dtype, QString* error = nullptr);
+    QString computeDtype() const;
+    // The open session's precision; empty without a session.
+    QString sessionComputeDtype() const;
 
     QString modelDirectory() const { return m_modelDir; }
     QString sessionPath() const;

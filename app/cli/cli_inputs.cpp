@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/model/compute_dtype.h"
 #include "core/util/error.h"
 
 namespace fs = std::filesystem;
@@ -98,6 +99,16 @@ std::string text_file_arg(const Args& args, const std::string& option, const std
         fail_file(path, "no such " + what + " file (--" + option +
                             " takes a UTF-8 text file, e.g. WikiText-2's wiki.test.raw)");
     return path;
+}
+
+c10::ScalarType compute_dtype_arg(const Args& args)
+{
+    const std::string name = args.get_or("dtype", "fp32");
+    try {
+        return parse_compute_dtype(name);
+    } catch (const QsError&) {
+        throw UsageError("--dtype expects fp32, bf16 or fp16, got '" + name + "'");
+    }
 }
 
 void check_output_free(const std::string& path, bool force)

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include <c10/core/ScalarType.h>
+
 #include "app/cli/cli_args.h"
 #include "core/quant/recipe.h"
 
@@ -24,6 +26,10 @@ void check_recipe_inputs(const Recipe& recipe, const std::string& source);
 
 // A text file for eval / calibration: must exist (`what` names it in the message: "dataset").
 std::string text_file_arg(const Args& args, const std::string& option, const std::string& what);
+
+// --dtype: the compute dtype of the model forward, fp32 (default), bf16 or fp16. Throws
+// UsageError "--dtype expects fp32, bf16 or fp16, got '<value>'".
+c10::ScalarType compute_dtype_arg(const Args& args);
 
 // An output path that must not exist unless --force (`hint_option` names the alternative,
 // e.g. "--force").

@@ -9,6 +9,7 @@
 #include "app/cli/commands.h"
 #include "core/eval/dataset_text.h"
 #include "core/eval/perplexity.h"
+#include "core/model/compute_dtype.h"
 #include "core/util/device.h"
 #include "core/util/error.h"
 
@@ -30,6 +31,10 @@ int run_eval(const std::vector<std::string>& argv)
          "file name contains \"ptb\", else wikitext)",
          "NAME"},
         {"device", true, "cpu (default) or cuda:N", "DEV"},
+        {"dtype", true,
+         "compute dtype: fp32 (default), bf16 or fp16; weights are cast as they load, norms, "
+         "softmax and the loss stay fp32",
+         "TYPE"},
         {"json", false, "print {ppl, windows, tokens, ...} as JSON"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
@@ -37,7 +42,7 @@ int run_eval(const std::vector<std::string>& argv)
     if (args.has("help")) {
         std::cout << format_help(
             {{"quantscope-cli eval --model DIR --dataset FILE [--seqlen N] [--limit WINDOWS] "
-              "[--json]"},
+              "[--dtype TYPE] [--json]"},
              "Measures the perplexity of a model on a text file by the GPTQ protocol.",
              "Rows are joined, the text is tokenized once, cut into non-overlapping windows of\n"
              "--seqlen tokens (the tail is dropped) and ppl = exp(mean NLL of every predicted "
@@ -48,6 +53,7 @@ int run_eval(const std::vector<std::string>& argv)
         return 0;
     }
     auto device = parse_device(args.get_or("device", "cpu"));
+    const auto dtype = compute_dtype_arg(args);
     PerplexityOptions options;
     options.limit_windows = args.get_int("limit", 0);
     if (args.has("seqlen") && args.get_int("seqlen", 0) < 2)
@@ -57,7 +63,7 @@ int run_eval(const std::vector<std::string>& argv)
     const std::string text =
         load_eval_text(dataset, text_protocol_from_name(args.get_or("protocol", "auto")));
 
-    auto model = CausalLM::open(model_dir_arg(args), device);
+    auto model = CausalLM::open(model_dir_arg(args), device, /*with_tokenizer=*/true, dtype);
     const auto context = model->config().max_position_embeddings;
     // Without --seqlen: 2048 tokens (the papers' window), or the whole context when shorter.
     options.seqlen =
@@ -91,6 +97,7 @@ int run_eval(const std::vector<std::string>& argv)
                          {"scored_tokens", r.scored_tokens},
                          {"partial_window", r.partial_window},
                          {"seconds", r.seconds},
+                         {"dtype", compute_dtype_name(dtype)},
                          {"dataset", dataset},
                          {"model", model->directory()}};
         std::cout << j.dump() << "\n";

@@ -50,7 +50,8 @@ int run_gguf_export(const Args& args)
     check_output_free(out, args.has("force"));
     if (recipe)
         if (auto why = gguf_recipe_refusal(*recipe, type); !why.empty()) throw QsError(why);
-    auto model = CausalLM::open(model_dir, parse_device(args.get_or("device", "cpu")));
+    auto model = CausalLM::open(model_dir, parse_device(args.get_or("device", "cpu")),
+                                /*with_tokenizer=*/true, compute_dtype_arg(args));
     if (recipe)
         for (const auto& w : recipe_warnings(*recipe, model.get()))
             std::fprintf(stderr, "warning: %s\n", w.c_str());
@@ -109,6 +110,10 @@ int run_export(const std::vector<std::string>& argv)
         {"fp16-scales", false,
          "fake: INT scales rounded to fp16, the very weights the packed formats store"},
         {"device", true, "cpu (default) or cuda:N", "DEV"},
+        {"dtype", true,
+         "compute dtype of the calibration forward: fp32 (default), bf16 or fp16; the weights "
+         "are quantized in fp32",
+         "TYPE"},
         {"json", false, "print a JSON summary"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
@@ -159,7 +164,8 @@ int run_export(const std::vector<std::string>& argv)
     const std::string out = args.get("out");
     const std::string model_dir = model_dir_arg(args);
     check_output_free(out, args.has("force"));
-    auto model = CausalLM::open(model_dir, parse_device(args.get_or("device", "cpu")));
+    auto model = CausalLM::open(model_dir, parse_device(args.get_or("device", "cpu")),
+                                /*with_tokenizer=*/true, compute_dtype_arg(args));
     for (const auto& w : recipe_warnings(recipe, model.get()))
         std::fprintf(stderr, "warning: %s\n", w.c_str());
     ExportOptions options;

@@ -19,6 +19,9 @@ int run_generate(const std::vector<std::string>& argv)
         {"max-new-tokens", true, "tokens to generate (default 64)", "N"},
         {"ignore-eos", false, "keep generating after the end-of-sequence token"},
         {"device", true, "cpu (default) or cuda:N", "DEV"},
+        {"dtype", true,
+         "compute dtype: fp32 (default), bf16 or fp16; norms, softmax and logits stay fp32",
+         "TYPE"},
         {"json", false, "print {prompt_tokens, new_tokens, text} as JSON"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
@@ -36,13 +39,14 @@ int run_generate(const std::vector<std::string>& argv)
         return 0;
     }
     auto device = parse_device(args.get_or("device", "cpu"));
+    const auto dtype = compute_dtype_arg(args);
     const std::string prompt = args.get("prompt");
     GenerateOptions options;
     options.max_new_tokens = args.get_int("max-new-tokens", 64);
     if (options.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
     options.stop_at_eos = !args.has("ignore-eos");
 
-    auto model = CausalLM::open(model_dir_arg(args), device);
+    auto model = CausalLM::open(model_dir_arg(args), device, /*with_tokenizer=*/true, dtype);
     auto prompt_tokens = model->tokenizer().encode(prompt);
     Feedback feedback;
     attach_stderr_progress(feedback, args.has("quiet"));

@@ -68,6 +68,10 @@ int run_quantize(const std::vector<std::string>& argv)
         {"seqlen", true, "evaluation window with --eval (default 512)", "N"},
         {"limit", true, "evaluate at most this many windows (default 0: every window)", "N"},
         {"device", true, "cpu (default) or cuda:N", "DEV"},
+        {"dtype", true,
+         "compute dtype of the calibration forward and of --eval: fp32 (default), bf16 or "
+         "fp16; quantization math and the written weights stay fp32",
+         "TYPE"},
         {"json", false, "print a JSON summary"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
@@ -95,6 +99,7 @@ int run_quantize(const std::vector<std::string>& argv)
         return 0;
     }
     const bool quiet = args.has("quiet");
+    const auto dtype = compute_dtype_arg(args);
     Recipe recipe = recipe_from_args(args);
     const bool dry_run = args.has("dry-run");
     const std::string out = dry_run ? std::string() : args.get("out");
@@ -102,7 +107,7 @@ int run_quantize(const std::vector<std::string>& argv)
     std::unique_ptr<CausalLM> model;
     if (args.has("model") || !dry_run)
         model = CausalLM::open(model_dir_arg(args), parse_device(args.get_or("device", "cpu")),
-                               /*with_tokenizer=*/!dry_run);
+                               /*with_tokenizer=*/!dry_run, dtype);
     for (const auto& w : recipe_warnings(recipe, model.get()))
         std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (dry_run) {
@@ -128,7 +133,8 @@ int run_quantize(const std::vector<std::string>& argv)
     }
     summary["layers"] = layers;
     if (args.has("eval")) {
-        auto quantized = CausalLM::open(result.output_dir, model->device());
+        auto quantized = CausalLM::open(result.output_dir, model->device(),
+                                        /*with_tokenizer=*/true, dtype);
         PerplexityOptions options;
         options.seqlen = args.get_int("seqlen", 512);
         options.limit_windows = args.get_int("limit", 0);

@@ -9,6 +9,7 @@
 #include "app/cli/cli_args.h"
 #include "app/cli/cli_inputs.h"
 #include "app/cli/commands.h"
+#include "core/model/compute_dtype.h"
 #include "core/model/model_config.h"
 #include "core/session/session_file.h"
 #include "core/study/experiment_runner.h"
@@ -82,6 +83,10 @@ int run_sweep(const std::vector<std::string>& argv)
          "print the recipes the grid expands to (and the combinations it skips) without running "
          "anything; needs only --grid"},
         {"device", true, "cpu (default) or cuda:N", "DEV"},
+        {"dtype", true,
+         "compute dtype of calibration, statistics and perplexity: fp32 (default), bf16 or "
+         "fp16; quantization math stays fp32",
+         "TYPE"},
         {"quiet", false, "no progress on stderr"},
         {"help", false, "show this help"}};
     Args args(argv, specs);
@@ -114,7 +119,9 @@ int run_sweep(const std::vector<std::string>& argv)
     if (args.has("resume") && args.has("force"))
         throw UsageError("--resume and --force exclude each other");
     const double outlier_k = args.get_double("outlier-k", 6);
-    auto model = CausalLM::open(model_dir_arg(args), parse_device(args.get_or("device", "cpu")));
+    const auto dtype = compute_dtype_arg(args);
+    auto model = CausalLM::open(model_dir_arg(args), parse_device(args.get_or("device", "cpu")),
+                                /*with_tokenizer=*/true, dtype);
     Feedback feedback;
     attach_stderr_progress(feedback, args.has("quiet"));
 
@@ -128,6 +135,13 @@ int run_sweep(const std::vector<std::string>& argv)
         if (data.header.model_config_sha256 != sha)
             fail_file(session, "was made with a different model config (" + data.header.model_path +
                                    "); start a new session");
+        if (const auto dtype = compute_dtype_name(model->compute_dtype());
+            data.header.compute_dtype != dtype)
+            fail_file(session, "was made with --dtype " + data.header.compute_dtype + ", not " +
+                                   dtype +
+                                   " (its perplexities would not compare); resume with "
+                                   "--dtype " +
+                                   data.header.compute_dtype + " or start a new session");
         for (const auto& [id, name] : list_experiments(session))
             done.insert(name);
     } else {

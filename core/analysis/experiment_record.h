@@ -100,6 +100,9 @@ struct SessionHeader {
     int num_layers = 0;
     std::int64_t hidden_size = 0;
     CalibrationRecord calibration;
+    // The dtype every experiment of the session runs the model in ("fp32", "bf16", "fp16";
+    // core/model/compute_dtype.h), so that their perplexities compare. Older files: "fp32".
+    std::string compute_dtype = "fp32";
 };
 
 struct SessionData {

@@ -54,7 +54,8 @@ PerplexityResult evaluate_perplexity(const CausalLM& model, const std::vector<st
 
     // Windows are processed in groups whose hidden states fit the memory budget; inside a group
     // every layer is loaded once and applied batch by batch.
-    const std::int64_t window_bytes = length * config.hidden_size * 4;
+    const std::int64_t window_bytes =
+        length * config.hidden_size * c10::elementSize(model.compute_dtype());
     const std::int64_t group_size = std::clamp<std::int64_t>(
         options.memory_budget_mb * (1 << 20) / std::max<std::int64_t>(window_bytes, 1), 1,
         result.windows);
@@ -84,7 +85,7 @@ PerplexityResult evaluate_perplexity(const CausalLM& model, const std::vector<st
         HeadWeights head = model.load_head();
         std::int64_t b = g0;
         for (auto& h : hidden) {
-            auto logits = model.head(h, head);  // [n, T, V]
+            auto logits = model.head(h, head);  // [n, T, V] float32: an fp32 loss
             auto n = h.size(0);
             auto targets = all_ids.slice(0, b, b + n).slice(1, 1).to(model.device());
             auto log_probs = torch::log_softmax(logits.slice(1, 0, length - 1), -1);

@@ -3,7 +3,8 @@
 // ppl = exp(mean NLL over every predicted position of every window). A stream shorter than one
 // window is scored as one partial window (reported as such) so a short text still has a value;
 // fewer than 2 tokens is an error. The model runs layer-major over groups of windows: each
-// layer is loaded once per group, not once per window.
+// layer is loaded once per group, not once per window. The layers run in the model's compute
+// dtype (CausalLM::compute_dtype); the logits, log-softmax and NLL sum are float32 or wider.
 #pragma once
 
 #include <cstdint>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "core/model/compute_dtype.h"
+
 namespace qs {
 namespace {
 
@@ -29,19 +31,21 @@ torch::Tensor causal_attention(const torch::Tensor& q, const torch::Tensor& k,
     auto cols = torch::arange(length, q.options().dtype(torch::kLong)).unsqueeze(0);
     auto masked = cols > rows;
     if (sliding_window) masked = masked.logical_or(cols <= rows - *sliding_window);
-    auto mask = torch::zeros({length, length}, q.options().dtype(torch::kFloat32))
+    // Scores, mask and the product with v in the compute dtype (q's); softmax in float32 and
+    // the probabilities cast back, as HF's eager attention: softmax(dtype=float32).to(q.dtype).
+    auto mask = torch::zeros({length, length}, q.options())
                     .masked_fill_(masked, -std::numeric_limits<float>::infinity())
                     .repeat({group, 1});  // [group*T, T], matches qg's row order
 
     const std::int64_t slices = batch * kv_heads;
-    const std::int64_t per_slice = group * length * length * 4;
+    const std::int64_t per_slice = group * length * length * 4;  // float32 probabilities
     const std::int64_t chunk = std::clamp<std::int64_t>(kChunkScoreBytes / per_slice, 1, slices);
     auto out = torch::empty({slices, group * length, dim}, q.options());
     for (std::int64_t s0 = 0; s0 < slices; s0 += chunk) {
         const std::int64_t s1 = std::min(slices, s0 + chunk);
-        auto scores = torch::baddbmm(mask, qg.slice(0, s0, s1), kt.slice(0, s0, s1));
+        auto scores = dtype_baddbmm(mask, qg.slice(0, s0, s1), kt.slice(0, s0, s1));
         auto probs = torch::softmax(scores, -1, torch::kFloat32).to(v.scalar_type());
-        out.slice(0, s0, s1).copy_(torch::bmm(probs, vv.slice(0, s0, s1)));
+        out.slice(0, s0, s1).copy_(dtype_bmm(probs, vv.slice(0, s0, s1)));
     }
     return out.view({batch, heads, length, dim})
         .transpose(1, 2)

@@ -1,6 +1,7 @@
 // Causal multi-head attention core shared by the architectures: softmax(q k^T * scale + mask) v
 // with grouped-query attention (each of the kv heads serves heads/kv_heads query heads, as HF's
-// repeat_kv) and an optional sliding window (Mistral). Softmax in float32.
+// repeat_kv) and an optional sliding window (Mistral). Computes in q's dtype with the softmax in
+// float32.
 #pragma once
 
 #include <optional>

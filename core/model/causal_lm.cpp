@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/io/tensor_torch.h"
+#include "core/model/compute_dtype.h"
 #include "core/model/layer_stream.h"
 #include "core/quant/layer_quantizer.h"
 #include "core/quant/recipe.h"
@@ -44,12 +45,14 @@ void read_activation_quantization(const std::string& config_path, int num_layers
 }  // namespace
 
 std::unique_ptr<CausalLM> CausalLM::open(const std::string& dir, const torch::Device& device,
-                                         bool with_tokenizer)
+                                         bool with_tokenizer, torch::ScalarType compute_dtype)
 {
     if (!std::filesystem::is_directory(dir)) fail_file(dir, "not a model directory");
+    compute_dtype_name(compute_dtype);  // throws for anything but float32, bfloat16, float16
     std::unique_ptr<CausalLM> model(new CausalLM());
     model->m_dir = dir;
     model->m_device = device;
+    model->m_compute_dtype = compute_dtype;
     model->m_config = ModelConfig::load(dir + "/config.json");
     model->m_store = TensorStore::open_dir(dir);
     model->m_names = checkpoint_names(model->m_config, *model->m_store);
@@ -67,18 +70,17 @@ const Tokenizer& CausalLM::tokenizer() const
 
 torch::Tensor CausalLM::embed(const torch::Tensor& ids) const
 {
-    auto hidden = gather_rows(*m_store, m_names.embed_tokens, ids, torch::kFloat32, m_device);
+    const auto dtype = m_compute_dtype;
+    auto hidden = gather_rows(*m_store, m_names.embed_tokens, ids, dtype, m_device);
     if (m_config.arch != Architecture::Opt) return hidden;
     if (!m_names.project_in.empty())
-        hidden = torch::linear(
-            hidden, load_tensor(*m_store, m_names.project_in, torch::kFloat32, m_device));
+        hidden = dtype_linear(hidden, load_tensor(*m_store, m_names.project_in, dtype, m_device));
     // OPT's learned positions start at row 2 (the offset HF's OPTLearnedPositionalEmbedding adds).
     auto positions = torch::arange(2, ids.size(1) + 2, torch::kLong).unsqueeze(0).expand_as(ids);
-    return hidden +
-           gather_rows(*m_store, m_names.embed_positions, positions, torch::kFloat32, m_device);
+    return hidden + gather_rows(*m_store, m_names.embed_positions, positions, dtype, m_device);
 }
 
-LayerWeights CausalLM::load_layer(int index) const
+LayerWeights CausalLM::load_layer(int index, torch::ScalarType dtype) const
 {
     if (index < 0 || index >= num_layers())
         fail_file(m_dir, "layer " + std::to_string(index) + " out of range");
@@ -86,8 +88,11 @@ LayerWeights CausalLM::load_layer(int index) const
     LayerWeights weights;
     for (const auto& name : m_store->names()) {
         if (name.compare(0, prefix.size(), prefix) != 0) continue;
+        // Static activation scales are quantization parameters: float32 in any compute dtype.
+        const bool scale =
+            name.size() > 12 && name.compare(name.size() - 12, 12, ".input_scale") == 0;
         weights.set(name.substr(prefix.size()),
-                    load_tensor(*m_store, name, torch::kFloat32, m_device));
+                    load_tensor(*m_store, name, scale ? torch::kFloat32 : dtype, m_device));
     }
     if (index < int(m_activation_layers.size()) && m_activation_layers[std::size_t(index)])
         install_activation_quantization(weights, m_activation_format);
@@ -99,7 +104,7 @@ HeadWeights CausalLM::load_head() const
     HeadWeights head;
     auto optional = [&](const std::string& name) {
         return (!name.empty() && m_store->contains(name))
-                   ? load_tensor(*m_store, name, torch::kFloat32, m_device)
+                   ? load_tensor(*m_store, name, m_compute_dtype, m_device)
                    : torch::Tensor();
     };
     if (!m_names.final_norm.empty()) {
@@ -107,7 +112,7 @@ HeadWeights CausalLM::load_head() const
         head.norm_bias = optional(m_names.final_norm + ".bias");
     }
     head.project_out = optional(m_names.project_out);
-    head.lm_head = load_tensor(*m_store, m_names.lm_head, torch::kFloat32, m_device);
+    head.lm_head = load_tensor(*m_store, m_names.lm_head, m_compute_dtype, m_device);
     return head;
 }
 
@@ -116,12 +121,11 @@ torch::Tensor CausalLM::head(const torch::Tensor& hidden, const HeadWeights& wei
     auto x = hidden;
     if (weights.norm_weight.defined()) {
         x = m_config.arch == Architecture::Opt
-                ? torch::layer_norm(x, {x.size(-1)}, weights.norm_weight, weights.norm_bias,
-                                    m_config.norm_eps)
+                ? layer_norm_fp32(x, weights.norm_weight, weights.norm_bias, m_config.norm_eps)
                 : rms_norm(x, weights.norm_weight, m_config.norm_eps);
     }
-    if (weights.project_out.defined()) x = torch::linear(x, weights.project_out);
-    return torch::linear(x, weights.lm_head);
+    if (weights.project_out.defined()) x = dtype_linear(x, weights.project_out);
+    return dtype_linear(x, weights.lm_head).to(torch::kFloat32);
 }
 
 torch::Tensor CausalLM::forward(const torch::Tensor& ids, Feedback* feedback) const

@@ -3,7 +3,9 @@
 // where each decoder layer's weights are copied out of the memory-mapped checkpoint when the
 // layer is needed (load_layer) and dropped by the caller after use. Opening reads only
 // config.json, the safetensors headers and the tokenizer, so it costs almost no memory; running
-// keeps about one layer (plus activations) resident. The device is an argument everywhere.
+// keeps about one layer (plus activations) resident. The device and the compute dtype
+// (compute_dtype.h: float32 by default, bfloat16 or float16 as transformers runs half-precision
+// models) are chosen when the model is opened; weights are cast to the dtype as they load.
 #pragma once
 
 #include <memory>
@@ -36,23 +38,31 @@ public:
     // Throws QsError naming the file for bad config, checkpoint or tokenizer.
     static std::unique_ptr<CausalLM> open(const std::string& dir,
                                           const torch::Device& device = torch::kCPU,
-                                          bool with_tokenizer = true);
+                                          bool with_tokenizer = true,
+                                          torch::ScalarType compute_dtype = torch::kFloat32);
 
     const std::string& directory() const { return m_dir; }
     const ModelConfig& config() const { return m_config; }
     const TensorStore& store() const { return *m_store; }
     const Tokenizer& tokenizer() const;  // throws QsError when opened without one
     const torch::Device& device() const { return m_device; }
+    // The dtype of the hidden states, the loaded weights and the linears (not of the logits).
+    torch::ScalarType compute_dtype() const { return m_compute_dtype; }
     int num_layers() const { return static_cast<int>(m_config.num_layers); }
     // Activation format of a QuantScope fake-quantized checkpoint (config.json
     // quantization_config.activations); every loaded layer fake-quantizes its linears' inputs.
     const QuantFormat& activation_format() const { return m_activation_format; }
 
-    // ids [B, T] (int64) -> hidden [B, T, hidden] float32 on device.
+    // ids [B, T] (int64) -> hidden [B, T, hidden] in the compute dtype on device.
     torch::Tensor embed(const torch::Tensor& ids) const;
-    LayerWeights load_layer(int index) const;
+    // The layer's tensors in the compute dtype, or in `dtype` (quantize_model keeps float32
+    // master weights whatever the compute dtype).
+    LayerWeights load_layer(int index) const { return load_layer(index, m_compute_dtype); }
+    LayerWeights load_layer(int index, torch::ScalarType dtype) const;
     HeadWeights load_head() const;
-    // hidden [B, T, hidden] -> logits [B, T, vocab].
+    // hidden [B, T, hidden] -> logits [B, T, vocab], float32 whatever the compute dtype (the
+    // final norm in float32, the projections in the hidden states' dtype, then the logits
+    // converted for a float32 log-softmax / loss as transformers' logits.float()).
     torch::Tensor head(const torch::Tensor& hidden, const HeadWeights& weights) const;
 
     // Whole forward pass for one batch, streaming the layers: logits [B, T, vocab].
@@ -67,6 +77,7 @@ private:
     CheckpointNames m_names;
     std::unique_ptr<Tokenizer> m_tokenizer;
     torch::Device m_device = torch::kCPU;
+    torch::ScalarType m_compute_dtype = torch::kFloat32;
     QuantFormat m_activation_format;
     std::vector<bool> m_activation_layers;  // the layers whose inputs m_activation_format quantizes
 };

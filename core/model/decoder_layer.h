@@ -1,5 +1,6 @@
 // One decoder layer's forward pass, for every supported architecture. Hidden states are
-// [B, T, hidden] float32 on the layer's device; weights come from LayerWeights so quantized
+// [B, T, hidden] on the layer's device in the compute dtype (compute_dtype.h: float32, bfloat16
+// or float16; the output has the input's dtype); weights come from LayerWeights so quantized
 // weights can be substituted.
 #pragma once
 
@@ -36,7 +37,12 @@ torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights&
                                   const torch::Tensor& normed);
 torch::Tensor opt_mlp_block(const LayerWeights& weights, const torch::Tensor& normed);
 
-// RMSNorm as HF Llama: x * rsqrt(mean(x^2) + eps) * weight.
+// RMSNorm as HF Llama: x * rsqrt(mean(x^2) + eps) * weight, the statistics in float32, the
+// result in x's dtype.
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+// LayerNorm over the last dimension computed in float32, the result in x's dtype (weight and
+// bias may be undefined).
+torch::Tensor layer_norm_fp32(const torch::Tensor& x, const torch::Tensor& weight,
+                              const torch::Tensor& bias, double eps);
 
 }  // namespace qs

@@ -6,8 +6,12 @@
 
 namespace qs {
 
-LayerStream::LayerStream(const CausalLM& model, int first, int end)
-    : m_model(model), m_index(first), m_end(end < 0 ? model.num_layers() : end)
+LayerStream::LayerStream(const CausalLM& model, int first, int end,
+                         std::optional<torch::ScalarType> dtype)
+    : m_model(model),
+      m_index(first),
+      m_end(end < 0 ? model.num_layers() : end),
+      m_dtype(dtype.value_or(model.compute_dtype()))
 {
     if (first < 0 || m_end > model.num_layers() || first > m_end)
         throw QsError("layer stream [" + std::to_string(first) + ", " + std::to_string(m_end) +
@@ -23,8 +27,9 @@ LayerStream::~LayerStream()
 void LayerStream::prefetch(int layer)
 {
     if (layer >= m_end) return;
-    m_pending = std::async(std::launch::async,
-                           [&model = m_model, layer] { return model.load_layer(layer); });
+    m_pending = std::async(std::launch::async, [&model = m_model, layer, dtype = m_dtype] {
+        return model.load_layer(layer, dtype);
+    });
 }
 
 LayerWeights LayerStream::next()

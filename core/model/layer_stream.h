@@ -5,6 +5,7 @@
 #pragma once
 
 #include <future>
+#include <optional>
 
 #include "core/model/causal_lm.h"
 
@@ -13,8 +14,10 @@ namespace qs {
 class LayerStream {
 public:
     // Layers [first, end) of `model` (end < 0: to the last layer); `model` must outlive the
-    // stream. The first layer starts loading at once.
-    explicit LayerStream(const CausalLM& model, int first = 0, int end = -1);
+    // stream. The first layer starts loading at once. Weights in the model's compute dtype, or
+    // in `dtype` when given (quantize_model's float32 master weights).
+    explicit LayerStream(const CausalLM& model, int first = 0, int end = -1,
+                         std::optional<torch::ScalarType> dtype = std::nullopt);
     ~LayerStream();  // waits for a prefetch still running
     LayerStream(const LayerStream&) = delete;
     LayerStream& operator=(const LayerStream&) = delete;
@@ -30,6 +33,7 @@ private:
     const CausalLM& m_model;
     int m_index;
     int m_end;
+    torch::ScalarType m_dtype;
     std::future<LayerWeights> m_pending;
 };
 

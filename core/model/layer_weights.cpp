@@ -1,5 +1,6 @@
 #include "core/model/layer_weights.h"
 
+#include "core/model/compute_dtype.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -25,11 +26,23 @@ std::int64_t LayerWeights::bytes() const
     return total;
 }
 
+torch::Tensor LayerWeights::transformed_input(const std::string& module,
+                                              const torch::Tensor& x) const
+{
+    if (!m_input_transform) return x;
+    // Activation fake quantization computes in float32 and hands back the compute dtype.
+    if (x.scalar_type() == torch::kFloat32) return m_input_transform(module, x);
+    return m_input_transform(module, x.to(torch::kFloat32)).to(x.scalar_type());
+}
+
 torch::Tensor LayerWeights::apply_linear(const std::string& module, const torch::Tensor& x) const
 {
-    if (m_observer) m_observer(module, x);
-    const torch::Tensor& input = m_input_transform ? m_input_transform(module, x) : x;
-    return torch::linear(input, get(module + ".weight"), get_optional(module + ".bias"));
+    // Statistics (Hessians, absmax, AWQ means) are quantization math: float32 whatever the
+    // compute dtype, as the GPTQ reference's inp.float().
+    if (m_observer)
+        m_observer(module, x.scalar_type() == torch::kFloat32 ? x : x.to(torch::kFloat32));
+    return dtype_linear(transformed_input(module, x), get(module + ".weight"),
+                        get_optional(module + ".bias"));
 }
 
 }  // namespace qs

@@ -1,7 +1,9 @@
 // The tensors of one decoder layer, keyed by their name inside the layer
-// ("self_attn.q_proj.weight", "input_layernorm.weight", ...), as float32 tensors on the compute
-// device. Forward functions read weights from here, so a quantizer can swap a linear's weight
-// for its dequantized version without touching the model code.
+// ("self_attn.q_proj.weight", "input_layernorm.weight", ...), on the compute device, in the
+// compute dtype (CausalLM::load_layer) or float32 (the master weights quantize_model quantizes;
+// the forward casts them to the activations' dtype). Forward functions read weights from here,
+// so a quantizer can swap a linear's weight for its dequantized version without touching the
+// model code.
 #pragma once
 
 #include <functional>
@@ -28,14 +30,13 @@ public:
     const std::map<std::string, torch::Tensor>& all() const { return m_tensors; }
     std::int64_t bytes() const;
 
-    // y = x W^T + b for the linear `module` ("self_attn.q_proj"), after the input transform and
-    // observer when set. Every architecture's forward calls linears through here.
+    // y = x W^T + b for the linear `module` ("self_attn.q_proj") in x's dtype, after the input
+    // transform and observer when set; the observer sees x as float32. Every architecture's
+    // forward calls linears through here.
     torch::Tensor apply_linear(const std::string& module, const torch::Tensor& x) const;
-    // The input `module` actually multiplies: x after the input transform (x when none).
-    torch::Tensor transformed_input(const std::string& module, const torch::Tensor& x) const
-    {
-        return m_input_transform ? m_input_transform(module, x) : x;
-    }
+    // The input `module` actually multiplies: x after the input transform (x when none), in
+    // x's dtype (the transform itself runs in float32).
+    torch::Tensor transformed_input(const std::string& module, const torch::Tensor& x) const;
     bool has_input_transform() const { return static_cast<bool>(m_input_transform); }
     void set_observer(LinearObserver observer) { m_observer = std::move(observer); }
     void set_input_transform(LinearInputTransform transform)

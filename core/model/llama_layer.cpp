@@ -3,9 +3,8 @@
 //   y = h + down_proj(silu(gate_proj(n2)) * up_proj(n2)),                   n2 = rms(h)
 #include <cmath>
 
-#include <torch/nn/functional/activation.h>
-
 #include "core/model/attention.h"
+#include "core/model/compute_dtype.h"
 #include "core/model/decoder_layer.h"
 
 namespace qs {
@@ -32,7 +31,7 @@ torch::Tensor llama_attention_block(const ModelConfig& config, const LayerWeight
 
 torch::Tensor llama_mlp_block(const LayerWeights& weights, const torch::Tensor& normed)
 {
-    auto gate = torch::silu(weights.apply_linear("mlp.gate_proj", normed));
+    auto gate = dtype_silu(weights.apply_linear("mlp.gate_proj", normed));
     auto up = weights.apply_linear("mlp.up_proj", normed);
     return weights.apply_linear("mlp.down_proj", gate.mul_(up));
 }

@@ -1,10 +1,11 @@
 // OPT decoder layer (HF modeling_opt). Pre-LN (do_layer_norm_before, all sizes but 350m):
 //   h = x + out_proj(attn(n1)), n1 = ln1(x);  y = h + fc2(relu(fc1(ln2(h))))
 // Post-LN (opt-350m): h = ln1(x + out_proj(attn(x)));  y = ln2(h + fc2(relu(fc1(h)))).
-// q is scaled by head_dim^-0.5 after its bias, as HF does.
+// q is scaled by head_dim^-0.5 after its bias, as HF does. LayerNorm computes in float32.
 #include <cmath>
 
 #include "core/model/attention.h"
+#include "core/model/compute_dtype.h"
 #include "core/model/decoder_layer.h"
 
 namespace qs {
@@ -13,8 +14,8 @@ namespace {
 torch::Tensor layer_norm(const LayerWeights& w, const std::string& module, const torch::Tensor& x,
                          double eps)
 {
-    return torch::layer_norm(x, {x.size(-1)}, w.get_optional(module + ".weight"),
-                             w.get_optional(module + ".bias"), eps);
+    return layer_norm_fp32(x, w.get_optional(module + ".weight"), w.get_optional(module + ".bias"),
+                           eps);
 }
 
 torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_t dim)
@@ -38,7 +39,7 @@ torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights&
 
 torch::Tensor opt_mlp_block(const LayerWeights& weights, const torch::Tensor& x)
 {
-    return weights.apply_linear("fc2", torch::relu(weights.apply_linear("fc1", x)));
+    return weights.apply_linear("fc2", dtype_relu(weights.apply_linear("fc1", x)));
 }
 
 torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,

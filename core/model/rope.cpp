@@ -41,7 +41,11 @@ torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables)
     auto x1 = x.narrow(-1, 0, half);
     auto x2 = x.narrow(-1, half, half);
     auto rotated = torch::cat({-x2, x1}, -1);
-    return x * tables.cos + rotated * tables.sin;
+    // The tables are computed in float32 and cast to x's dtype, as HF's rotary embedding does
+    // (cos.to(dtype=x.dtype)): q and k are rotated in the compute dtype.
+    const auto dtype = x.scalar_type();
+    if (tables.cos.scalar_type() == dtype) return x * tables.cos + rotated * tables.sin;
+    return x * tables.cos.to(dtype) + rotated * tables.sin.to(dtype);
 }
 
 }  // namespace qs

@@ -20,7 +20,7 @@ struct RopeTables {
 // Tables for positions [0, length) on device, float32.
 RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device);
 
-// x: [B, heads, T, head_dim]
+// x: [B, heads, T, head_dim]; computes in x's dtype (the tables are cast to it).
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables);
 
 }  // namespace qs

@@ -135,11 +135,13 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         return calibration_share + (1.0 - calibration_share) * double(i) / layers;
     };
     torch::Tensor inputs;
+    bool inputs_owned = true;  // false while `inputs` is a tensor the cache also holds
     if (recipe.needs_calibration()) {
         report(feedback, 0.0, "calibration data");
         FeedbackSpan calibration_feedback(feedback, 0.0, calibration_share, "calibration · ");
         if (cache) {
             inputs = cache->fp_inputs(0, calibration_feedback.get());
+            inputs_owned = false;  // the cache keeps serving it
         } else {
             const CalibrationSettings settings =
                 fit_calibration_to_context(recipe.calibration, config, result.warnings);
@@ -155,7 +157,10 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
     SafetensorsWriter params;
-    LayerStream stream(model);  // the next layer loads while this one is quantized
+    // The next layer loads while this one is quantized. Float32 master weights whatever the
+    // compute dtype: quantization math is float32 and the checkpoint keeps full-precision values;
+    // the forward over the calibration inputs (in the compute dtype) casts them to it.
+    LayerStream stream(model, 0, -1, torch::kFloat32);
     for (int i = 0; i < layers; ++i) {
         const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
         report(feedback, layer_start(i), where);
@@ -175,7 +180,10 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         LayerQuantReport layer_report;
         layer_report.layer = i;
         if (selected) {
-            if (inputs.defined() && !propagate_quantized) next = fp_next();
+            if (inputs.defined() && !propagate_quantized) {
+                next = fp_next();
+                inputs_owned = !(cache && inputs_are_fp);
+            }
             const CachedHessians* hessians =
                 cache && inputs_are_fp && recipe.uses(Method::Gptq)
                     ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential,
@@ -185,11 +193,21 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
                                           layer_feedback.get(), observer, hessians);
             result.layers.push_back(layer_report);
             if (inputs.defined() && propagate_quantized) {
-                next = run_layer(config, weights, inputs, context);
+                // Without an observer (which reads this layer's inputs afterwards) and with
+                // inputs of our own (not the cache's), the next inputs overwrite these: one
+                // calibration activation tensor instead of two.
+                if (!observer && inputs_owned) {
+                    run_layer_in_place(config, weights, inputs, context);
+                    next = inputs;
+                } else {
+                    next = run_layer(config, weights, inputs, context);
+                }
                 inputs_are_fp = false;
+                inputs_owned = true;
             }
         } else if (inputs.defined()) {
             next = fp_next();
+            inputs_owned = !(cache && inputs_are_fp);
         }
         if (observer) observer->layer_done(i, original, weights, layer_report, inputs, context);
         inputs = next;

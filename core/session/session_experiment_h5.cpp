@@ -172,6 +172,7 @@ void write_header(hid_t file, const SessionHeader& header)
     write_string_attribute(file, "architecture", header.architecture);
     write_int_attribute(file, "num_layers", header.num_layers);
     write_int_attribute(file, "hidden_size", header.hidden_size);
+    write_string_attribute(file, "compute_dtype", header.compute_dtype);
     write_calibration(file, header.calibration);
 }
 
@@ -186,6 +187,9 @@ SessionHeader read_header(hid_t file)
     header.architecture = read_string_attribute(file, "architecture");
     header.num_layers = read_int32_attribute(file, "num_layers");
     header.hidden_size = read_int_attribute(file, "hidden_size");
+    // Sessions written before the compute dtype was recorded ran in float32.
+    if (has_attribute(file, "compute_dtype"))
+        header.compute_dtype = read_string_attribute(file, "compute_dtype");
     header.calibration = read_calibration(file);
     return header;
 }

@@ -171,7 +171,8 @@ ExperimentRecord run_experiment(const CausalLM& model, const Recipe& recipe, con
     record.linears = analysis.linears();
     record.depth = analysis.depth();
 
-    auto quantized = CausalLM::open(scratch.path, model.device(), /*with_tokenizer=*/false);
+    auto quantized = CausalLM::open(scratch.path, model.device(), /*with_tokenizer=*/false,
+                                    model.compute_dtype());
     record.perplexity = evaluate_all(*quantized, settings, feedback, quantize_end);
     return record;
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "core/model/compute_dtype.h"
 #include "core/study/experiment_runner.h"
 #include "core/util/sha256.h"
 
@@ -21,6 +22,7 @@ SessionHeader make_session_header(const CausalLM& model, const CalibrationSettin
     h.hidden_size = model.config().hidden_size;
     h.calibration = {calibration.dataset, calibration.samples, calibration.seqlen,
                      calibration.seed};
+    h.compute_dtype = compute_dtype_name(model.compute_dtype());
     return h;
 }
 

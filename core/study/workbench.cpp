@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/model/causal_lm.h"
+#include "core/model/compute_dtype.h"
 #include "core/model/model_config.h"
 #include "core/quant/calibration_cache.h"
 #include "core/study/experiment_runner.h"
@@ -51,7 +52,9 @@ Workbench::Workbench(const std::string& model_dir, WorkbenchSettings settings)
     : m_impl(std::make_unique<Impl>())
 {
     m_impl->model_dir = model_dir;
-    m_impl->model = CausalLM::open(model_dir, parse_device(settings.device));
+    m_impl->model =
+        CausalLM::open(model_dir, parse_device(settings.device),
+                       /*with_tokenizer=*/true, parse_compute_dtype(settings.compute_dtype));
     if (settings.work_dir.empty()) {
         settings.work_dir =
             (fs::temp_directory_path() / ("quantscope-work-" + std::to_string(::getpid()) + "-" +

@@ -42,6 +42,8 @@ struct WorkbenchSettings {
     bool statistics = true;          // weight/activation statistics per stage
     StatsOptions stats;
     std::string device = "cpu";  // "cpu", "cuda", "cuda:N"
+    // The dtype the model runs in: "fp32", "bf16" or "fp16" (core/model/compute_dtype.h).
+    std::string compute_dtype = "fp32";
     // Where experiments write their temporary checkpoints; empty: a folder under the system's
     // temporary directory, removed with the Workbench.
     std::string work_dir;

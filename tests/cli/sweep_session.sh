@@ -32,6 +32,10 @@ rows=$(grep -c '^| exp-' "$TMP/partial.md")
 # 2. Resume: the rest of the grid, nothing twice.
 "$CLI" sweep --model "$MODEL" --grid "$TMP/grid.yaml" --session "$S" --quiet 2>/dev/null \
   && fail "sweep over an existing session without --resume must refuse"
+# The session records its compute dtype: resuming in another one is refused, naming both.
+"$CLI" sweep --model "$MODEL" --grid "$TMP/grid.yaml" --session "$S" --resume --dtype bf16 --quiet \
+  > /dev/null 2> "$TMP/dtype.err" && fail "resume with another --dtype must refuse"
+grep -qF "was made with --dtype fp32, not bf16" "$TMP/dtype.err" || { cat "$TMP/dtype.err"; fail "unclear dtype refusal"; }
 "$CLI" sweep --model "$MODEL" --grid "$TMP/grid.yaml" --session "$S" --resume --quiet > "$TMP/sweep2.out" 2> "$TMP/sweep2.err" \
   || { cat "$TMP/sweep2.err"; fail "resume failed"; }
 "$CLI" report --session "$S" > "$TMP/report.md" || fail "report failed"

@@ -7,7 +7,10 @@
 
 #include "core/eval/dataset_text.h"
 #include "core/eval/perplexity.h"
+#include "core/io/tensor_store.h"
+#include "core/io/tensor_torch.h"
 #include "core/quant/calibration.h"
+#include "core/quant/quantize_observer.h"
 #include "core/quant/quantize_model.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -81,6 +84,31 @@ TEST(QuantizeModel, GptqBeatsRtnAtThreeBits)
               << gptq << "\n";
     EXPECT_GT(rtn, fp);
     EXPECT_LT(gptq, rtn);
+}
+
+// GPTQ without an observer computes the next layer's inputs over the current ones (one
+// activation tensor instead of two); with one it keeps them. Both must write the same weights.
+TEST(QuantizeModel, GptqNextInputsInPlaceGiveTheSameCheckpoint)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    auto model = CausalLM::open(test::stories_dir());
+    const auto r = recipe("methods: [gptq]\nweights: int4-g32-asym\n");
+    quantize_model(*model, r, tmp.file("in-place"));
+    QuantizeObserver keeps_inputs;  // the base class observes nothing
+    QuantizeOptions options;
+    options.observer = &keeps_inputs;
+    quantize_model(*model, r, tmp.file("copy"), options);
+    int compared = 0;
+    auto a = TensorStore::open_dir(tmp.file("in-place")),
+         b = TensorStore::open_dir(tmp.file("copy"));
+    ASSERT_EQ(a->names(), b->names());
+    for (const auto& name : a->names()) {
+        if (name.find("layers.") == std::string::npos) continue;
+        EXPECT_TRUE(torch::equal(load_tensor(*a, name), load_tensor(*b, name))) << name;
+        ++compared;
+    }
+    EXPECT_EQ(compared, model->num_layers() * 9);
 }
 
 TEST(QuantizeModel, SmoothQuantAlonePreservesTheFunction)

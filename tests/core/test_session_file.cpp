@@ -150,7 +150,7 @@ void put(std::string& out, const SessionData& d)
     const SessionHeader& h = d.header;
     put(out, std::int64_t(h.schema_version));
     for (const auto* s : {&h.quantscope_version, &h.created, &h.model_path, &h.model_config_sha256,
-                          &h.architecture, &h.calibration.dataset})
+                          &h.architecture, &h.calibration.dataset, &h.compute_dtype})
         put(out, *s);
     put(out, std::int64_t(h.num_layers));
     put(out, h.hidden_size);
@@ -317,6 +317,7 @@ SessionHeader make_header()
     h.num_layers = 16;
     h.hidden_size = 2048;
     h.calibration = {"wikitext2", 128, 2048, 0xfedcba9876543210ull};
+    h.compute_dtype = "bf16";  // not the default, so the round trip must carry it
     return h;
 }
 

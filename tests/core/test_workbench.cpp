@@ -72,6 +72,7 @@ TEST(Workbench, BaselineAndExperimentsOnALayerRange)
     EXPECT_EQ(header.num_layers, 5);
     EXPECT_EQ(header.calibration.samples, 8);
     EXPECT_EQ(header.model_config_sha256.size(), 64u);
+    EXPECT_EQ(header.compute_dtype, "fp32");
 
     const auto baseline = wb.compute_baseline();
     ASSERT_EQ(baseline.size(), 35u);
@@ -108,6 +109,17 @@ TEST(Workbench, BaselineAndExperimentsOnALayerRange)
     EXPECT_NE(fp2.recipe_yaml.find("full_precision_layers: [2]"), std::string::npos);
     ASSERT_EQ(fp2.perplexity.size(), 1u);
     EXPECT_TRUE(std::isfinite(fp2.perplexity[0].ppl));
+}
+
+TEST(Workbench, SessionHeaderRecordsTheComputeDtype)
+{
+    QS_REQUIRE_SHARED();
+    auto settings = small_settings();
+    settings.compute_dtype = "bf16";
+    Workbench wb(test::stories_dir(), settings);
+    EXPECT_EQ(wb.session_header().compute_dtype, "bf16");
+    settings.compute_dtype = "fp64";
+    EXPECT_THROW(Workbench(test::stories_dir(), settings), QsError);
 }
 
 TEST(Workbench, CancelledExperimentLeavesNothingAndTheNextOneMatchesAFreshRun)

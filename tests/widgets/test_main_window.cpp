@@ -118,6 +118,30 @@ private slots:
         QVERIFY(actions.front()->isChecked());
     }
 
+    void computePrecisionMenuSetsNewSessionsDtype()
+    {
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QVERIFY(window.precisionActions());
+        const auto actions = window.precisionActions()->actions();
+        QCOMPARE(actions.size(), 3);
+        QCOMPARE(actions.front()->data().toString(), QStringLiteral("fp32"));
+        QVERIFY(window.selectComputeDtype(QStringLiteral("bf16")));
+        QCOMPARE(window.controller()->computeDtype(), QStringLiteral("bf16"));
+        QVERIFY(actions.at(1)->isChecked());
+        QVERIFY(!actions.front()->isChecked());
+        // Remembered for the next start, and an unknown name changes nothing.
+        QCOMPARE(QSettings().value(QStringLiteral("compute/dtype")).toString(),
+                 QStringLiteral("bf16"));
+        QString error;
+        QVERIFY(!window.controller()->setComputeDtype(QStringLiteral("fp64"), &error));
+        QVERIFY2(error.contains(QStringLiteral("fp64")), qPrintable(error));
+        QVERIFY(!window.selectComputeDtype(QStringLiteral("int8")));
+        QCOMPARE(window.controller()->computeDtype(), QStringLiteral("bf16"));
+        QVERIFY(window.selectComputeDtype(QStringLiteral("fp32")));
+        QVERIFY(actions.front()->isChecked());
+    }
+
     void startPageWithoutModel()
     {
         MainWindow window;
