@@ -30,19 +30,35 @@ std::int64_t checked_numel(const std::string& name, const std::vector<std::int64
 
 }  // namespace
 
-void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
-                            std::vector<std::uint8_t> bytes)
+void SafetensorsWriter::add_entry(const std::string& name, Entry entry)
 {
     if (name.empty() || name == "__metadata__")
         throw QsError("safetensors writer: invalid tensor name '" + name + "'");
     if (m_entries.count(name))
         throw QsError("safetensors writer: tensor '" + name + "' added twice");
-    const auto expected = static_cast<std::size_t>(checked_numel(name, shape)) * dtype_size(dtype);
-    if (bytes.size() != expected)
-        throw QsError("safetensors writer: tensor '" + name + "': " + std::to_string(bytes.size()) +
-                      " bytes given, dtype " + dtype_name(dtype) + " x shape " + shape_text(shape) +
-                      " needs " + std::to_string(expected));
-    m_entries.emplace(name, Entry{dtype, std::move(shape), std::move(bytes)});
+    const auto expected =
+        static_cast<std::size_t>(checked_numel(name, entry.shape)) * dtype_size(entry.dtype);
+    if (entry.size != expected)
+        throw QsError("safetensors writer: tensor '" + name + "': " + std::to_string(entry.size) +
+                      " bytes given, dtype " + dtype_name(entry.dtype) + " x shape " +
+                      shape_text(entry.shape) + " needs " + std::to_string(expected));
+    m_entries.emplace(name, std::move(entry));
+}
+
+void SafetensorsWriter::add(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
+                            std::vector<std::uint8_t> bytes)
+{
+    const auto size = bytes.size();
+    add_entry(name, Entry{dtype, std::move(shape), std::move(bytes), nullptr, size});
+}
+
+void SafetensorsWriter::add_borrowed(const std::string& name, DType dtype,
+                                     std::vector<std::int64_t> shape, const void* data)
+{
+    const auto size = static_cast<std::size_t>(checked_numel(name, shape)) * dtype_size(dtype);
+    if (size > 0 && !data) throw QsError("safetensors writer: tensor '" + name + "': no data");
+    add_entry(name,
+              Entry{dtype, std::move(shape), {}, static_cast<const std::uint8_t*>(data), size});
 }
 
 void SafetensorsWriter::add_f32(const std::string& name, std::vector<std::int64_t> shape,
@@ -65,7 +81,7 @@ void SafetensorsWriter::write(const std::string& path) const
     nlohmann::json header = nlohmann::json::object();
     std::uint64_t offset = 0;
     for (const auto& [name, entry] : m_entries) {
-        const std::uint64_t end = offset + entry.bytes.size();
+        const std::uint64_t end = offset + entry.size;
         header[name] = {{"dtype", dtype_name(entry.dtype)},
                         {"shape", entry.shape},
                         {"data_offsets", {offset, end}}};
@@ -83,8 +99,8 @@ void SafetensorsWriter::write(const std::string& path) const
         out.write(reinterpret_cast<const char*>(length), 8);
         out.write(text.data(), static_cast<std::streamsize>(text.size()));
         for (const auto& [name, entry] : m_entries)
-            out.write(reinterpret_cast<const char*>(entry.bytes.data()),
-                      static_cast<std::streamsize>(entry.bytes.size()));
+            out.write(reinterpret_cast<const char*>(entry.data()),
+                      static_cast<std::streamsize>(entry.size));
     });
 }
 

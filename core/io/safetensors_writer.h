@@ -17,6 +17,10 @@ public:
     void add(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
              std::vector<std::uint8_t> bytes);  // throws QsError if size != dtype x shape
     void add_f32(const std::string& name, std::vector<std::int64_t> shape, const float* values);
+    // Without a copy: `data` (dtype x shape bytes) is read by write() and must stay valid and
+    // unchanged until then. For whole decoder layers, where a copy would double the memory.
+    void add_borrowed(const std::string& name, DType dtype, std::vector<std::int64_t> shape,
+                      const void* data);
     void set_metadata(const std::string& key, const std::string& value);
     // Writes the file atomically; throws QsError naming the path on failure.
     void write(const std::string& path) const;
@@ -25,8 +29,12 @@ private:
     struct Entry {
         DType dtype;
         std::vector<std::int64_t> shape;
-        std::vector<std::uint8_t> bytes;
+        std::vector<std::uint8_t> bytes;         // owned bytes, or
+        const std::uint8_t* borrowed = nullptr;  // add_borrowed's caller's bytes
+        std::size_t size = 0;                    // bytes either way
+        const std::uint8_t* data() const { return borrowed ? borrowed : bytes.data(); }
     };
+    void add_entry(const std::string& name, Entry entry);
     std::map<std::string, Entry> m_entries;
     std::map<std::string, std::string> m_metadata;
 };

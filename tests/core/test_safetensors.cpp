@@ -182,6 +182,39 @@ TEST(SafetensorsWriter, RejectsByteSizeMismatch)
     EXPECT_NE(message.find("needs 16"), std::string::npos) << message;
 }
 
+// Borrowed tensors (quantize_model's layers, written without a copy) give the same file bytes
+// as copied ones, and the writer reads them only in write().
+TEST(SafetensorsWriter, BorrowedBytesWriteTheSameFileAsCopiedOnes)
+{
+    TempDir tmp;
+    std::vector<float> a = {1.5f, -2.0f, 3.25f, 0.0f, 7.0f, -0.5f};
+    const std::vector<std::uint16_t> b = {0x3c00, 0xc000, 0x7bff};
+    qs::SafetensorsWriter copied, borrowed;
+    copied.add_f32("a", {2, 3}, a.data());
+    copied.add("b", DType::F16, {3},
+               std::vector<std::uint8_t>(reinterpret_cast<const std::uint8_t*>(b.data()),
+                                         reinterpret_cast<const std::uint8_t*>(b.data()) + 6));
+    borrowed.add_borrowed("a", DType::F32, {2, 3}, a.data());
+    borrowed.add_borrowed("b", DType::F16, {3}, b.data());
+    copied.write(tmp.file("copied.safetensors"));
+    a[0] = 99.0f;  // changed after add_borrowed, before write: the file must have the new value
+    borrowed.write(tmp.file("borrowed.safetensors"));
+    auto bytes = [](const std::string& path) {
+        std::ifstream in(path, std::ios::binary);
+        return std::string(std::istreambuf_iterator<char>(in), {});
+    };
+    std::string expected = bytes(tmp.file("copied.safetensors"));
+    const std::string actual = bytes(tmp.file("borrowed.safetensors"));
+    ASSERT_EQ(actual.size(), expected.size());
+    EXPECT_NE(actual, expected);
+    const float ninety_nine = 99.0f;
+    const auto at = expected.size() - 6 - 24;  // "a" (24 bytes) precedes "b" (6) in name order
+    std::memcpy(expected.data() + at, &ninety_nine, sizeof ninety_nine);
+    EXPECT_EQ(actual, expected);
+    EXPECT_THROW(borrowed.add_borrowed("c", DType::F32, {2}, nullptr), qs::QsError);
+    EXPECT_THROW(borrowed.add_borrowed("a", DType::F32, {1}, a.data()), qs::QsError);
+}
+
 TEST(SafetensorsReader, UnknownTensorNamesFileAndTensor)
 {
     TempDir tmp;
