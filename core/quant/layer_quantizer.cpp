@@ -24,7 +24,7 @@ void run_batches(const ModelConfig& config, LayerWeights& weights, const torch::
 {
     torch::NoGradGuard no_grad;
     weights.set_observer(observer);
-    const auto batch = layer_batch_size(inputs);
+    const auto batch = layer_batch_size(inputs, config.intermediate_size);
     for (std::int64_t b = 0; b < inputs.size(0); b += batch) {
         auto out = decoder_layer_forward(config, weights, inputs.slice(0, b, b + batch), context);
         if (sink) sink(b, out);
@@ -135,10 +135,13 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
 
 }  // namespace
 
-std::int64_t layer_batch_size(const torch::Tensor& inputs)
+std::int64_t layer_batch_size(const torch::Tensor& inputs, std::int64_t widest)
 {
     constexpr std::int64_t kTokensPerBatch = 8192;
-    return std::max<std::int64_t>(1, kTokensPerBatch / std::max<std::int64_t>(1, inputs.size(1)));
+    constexpr std::int64_t kTemporaryElements = std::int64_t(1) << 25;
+    const auto tokens =
+        widest > 0 ? std::min(kTokensPerBatch, kTemporaryElements / widest) : kTokensPerBatch;
+    return std::max<std::int64_t>(1, tokens / std::max<std::int64_t>(1, inputs.size(1)));
 }
 
 std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,

@@ -54,8 +54,11 @@ struct LayerQuantReport {
 // GPTQ stages (true-sequential for the Llama family when enabled, one stage otherwise).
 std::vector<std::vector<std::string>> gptq_stages(const ModelConfig& config, bool true_sequential);
 
-// Sequences per batch when a layer runs over calibration inputs [n, T, hidden] (8192 tokens).
-std::int64_t layer_batch_size(const torch::Tensor& inputs);
+// Sequences per batch when a layer runs over calibration inputs [n, T, hidden]: 8192 tokens, and
+// for wide layers (`widest`: the widest per-token activation, e.g. intermediate_size) at most
+// 2^25 elements per [tokens, widest] temporary (128 MiB in float32; the MLP holds four), so that
+// the batch's temporaries stay below the layer's own weights. At least one sequence.
+std::int64_t layer_batch_size(const torch::Tensor& inputs, std::int64_t widest = 0);
 
 // GPTQ Hessians of the linears `modules` (e.g. one stage) from running `weights` over `inputs`.
 std::map<std::string, torch::Tensor> linear_hessians(const ModelConfig& config,

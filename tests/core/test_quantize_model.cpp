@@ -11,6 +11,7 @@
 #include "core/io/tensor_torch.h"
 #include "core/quant/calibration.h"
 #include "core/quant/quantize_observer.h"
+#include "core/quant/layer_quantizer.h"
 #include "core/quant/quantize_model.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -243,6 +244,18 @@ TEST(QuantizeModel, StaticActivationRangesAreCalibratedAndStored)
     std::cout << "static W8A8: argmax agreement with FP " << agree << ", max |dlogit| "
               << (s - fp).abs().max().item<double>() << "\n";
     EXPECT_GE(agree, 0.9);
+}
+
+TEST(QuantizeModel, CalibrationBatchesShrinkForWideLayers)
+{
+    // Small models: 8192 tokens per batch as before; a Llama-2-7B MLP (11008) at seqlen 2048:
+    // one sequence (2048 x 11008 floats = 86 MiB per temporary instead of 4 x that).
+    const auto at = [](std::int64_t seqlen) { return torch::empty({1, seqlen, 1}); };
+    EXPECT_EQ(layer_batch_size(at(128), 688), 64);
+    EXPECT_EQ(layer_batch_size(at(2048)), 4);
+    EXPECT_EQ(layer_batch_size(at(2048), 11008), 1);
+    EXPECT_EQ(layer_batch_size(at(512), 11008), 5);
+    EXPECT_EQ(layer_batch_size(at(4096), 28672), 1);  // never below one sequence
 }
 
 TEST(QuantizeModel, CancelLeavesNothingBehind)
