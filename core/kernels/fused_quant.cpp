@@ -162,6 +162,39 @@ void check_cuda(const char* error, const char* what)
 }
 #endif
 
+// Whether x's device has a fused path: the CPU always, CUDA in QS_CUDA builds; other devices
+// take the tensor-op implementations.
+bool has_kernel(const torch::Tensor& x)
+{
+#ifdef QS_CUDA
+    return x.is_cpu() || x.is_cuda();
+#else
+    return x.is_cpu();
+#endif
+}
+
+// INT quantize-dequantize of `in` [rows, cols] (float32, contiguous) in column groups, with the
+// GPTQ parameters or (awq) the AWQ/SmoothQuant pseudo-quantizer's, on in's device.
+torch::Tensor int_groups_kernel(const torch::Tensor& in, std::int64_t rows, std::int64_t cols,
+                                std::int64_t group, int bits, bool symmetric, bool awq,
+                                bool fp16_scales, const char* what)
+{
+    auto out = torch::empty_like(in);
+    if (in.is_cpu()) {
+        int_groups_cpu(in.data_ptr<float>(), out.data_ptr<float>(), rows, cols, group, bits,
+                       symmetric, awq, fp16_scales);
+        return out;
+    }
+#ifdef QS_CUDA
+    c10::cuda::CUDAGuard guard(in.device());
+    check_cuda(cuda::int_groups_quantize_dequantize(in.data_ptr<float>(), out.data_ptr<float>(),
+                                                    rows, cols, group, bits, symmetric, awq,
+                                                    fp16_scales, current_stream(in)),
+               what);
+#endif
+    return out;
+}
+
 // Returns x as float32 contiguous on its device (no copy when it already is).
 torch::Tensor staged(const torch::Tensor& x)
 {
@@ -178,12 +211,7 @@ torch::Tensor mx_quantize_dequantize_fused(const torch::Tensor& x, MxElement ele
                       std::to_string(block_size));
     if (x.numel() == 0) return x.clone();
     const bool on_cpu = x.is_cpu();
-#ifndef QS_CUDA
-    if (!on_cpu) return mx_quantize_dequantize_tensor_ops(x, element, block_size, rounding);
-#else
-    if (!on_cpu && !x.is_cuda())
-        return mx_quantize_dequantize_tensor_ops(x, element, block_size, rounding);
-#endif
+    if (!has_kernel(x)) return mx_quantize_dequantize_tensor_ops(x, element, block_size, rounding);
     const auto format = mx_format(element);
     const bool even = rounding == Rounding::Even;
     auto in = staged(x);
@@ -233,34 +261,15 @@ torch::Tensor int_fake_quantize_groups_fused(const torch::Tensor& w, int bits, b
     check_bits(bits);
     if (w.dim() != 2) throw QsError("integer quantizer: expected a 2-D weight");
     if (w.numel() == 0) return w.to(torch::kFloat32).clone();
-    const bool on_cpu = w.is_cpu();
-#ifdef QS_CUDA
-    const bool kernel = on_cpu || w.is_cuda();
-#else
-    const bool kernel = on_cpu;
-#endif
-    if (!kernel) {
+    if (!has_kernel(w)) {
         Fp16ScaleScope scope(fp16_scales);
         return int_fake_quantize_groups_tensor_ops(w, bits, symmetric, group_size);
     }
     auto in = staged(w);
-    auto out = torch::empty_like(in);
     const auto rows = in.size(0), cols = in.size(1);
     const std::int64_t group = group_size <= 0 || group_size >= cols ? cols : group_size;
-    if (on_cpu) {
-        int_groups_cpu(in.data_ptr<float>(), out.data_ptr<float>(), rows, cols, group, bits,
-                       symmetric, false, fp16_scales);
-    }
-#ifdef QS_CUDA
-    else {
-        c10::cuda::CUDAGuard guard(w.device());
-        check_cuda(cuda::int_groups_quantize_dequantize(in.data_ptr<float>(), out.data_ptr<float>(),
-                                                        rows, cols, group, bits, symmetric, false,
-                                                        fp16_scales, current_stream(w)),
-                   "integer quantizer");
-    }
-#endif
-    return out;
+    return int_groups_kernel(in, rows, cols, group, bits, symmetric, /*awq=*/false, fp16_scales,
+                             "integer quantizer");
 }
 
 torch::Tensor int_activation_fake_quantize_fused(const torch::Tensor& x, int bits, bool symmetric,
@@ -268,17 +277,11 @@ torch::Tensor int_activation_fake_quantize_fused(const torch::Tensor& x, int bit
 {
     check_bits(bits);
     if (x.numel() == 0) return x.to(torch::kFloat32).clone();
-    const bool on_cpu = x.is_cpu();
-#ifdef QS_CUDA
-    const bool kernel = on_cpu || x.is_cuda();
-#else
-    const bool kernel = on_cpu;
-#endif
     auto in = staged(x);
     const std::int64_t cols = last_dim(in);
     const std::int64_t rows = in.numel() / cols;
     const std::int64_t group = group_size <= 0 || group_size >= cols ? cols : group_size;
-    if (!kernel) {
+    if (!has_kernel(x)) {
         // The torch path of fake_quantize.cpp, column group by column group.
         Fp16ScaleScope scope(fp16_scales);
         auto rows2d = in.reshape({rows, cols});
@@ -290,33 +293,16 @@ torch::Tensor int_activation_fake_quantize_fused(const torch::Tensor& x, int bit
         }
         return out.reshape(x.sizes());
     }
-    auto out = torch::empty_like(in);
-    if (on_cpu) {
-        int_groups_cpu(in.data_ptr<float>(), out.data_ptr<float>(), rows, cols, group, bits,
-                       symmetric, true, fp16_scales);
-    }
-#ifdef QS_CUDA
-    else {
-        c10::cuda::CUDAGuard guard(x.device());
-        check_cuda(cuda::int_groups_quantize_dequantize(in.data_ptr<float>(), out.data_ptr<float>(),
-                                                        rows, cols, group, bits, symmetric, true,
-                                                        fp16_scales, current_stream(x)),
-                   "activation quantizer");
-    }
-#endif
-    return out;
+    return int_groups_kernel(in, rows, cols, group, bits, symmetric, /*awq=*/true, fp16_scales,
+                             "activation quantizer")
+        .reshape(x.sizes());
 }
 
 torch::Tensor fp8_fake_quantize_fused(const torch::Tensor& x, Fp8Variant variant, bool per_row)
 {
     if (x.numel() == 0) return x.clone();
     const bool on_cpu = x.is_cpu();
-#ifdef QS_CUDA
-    const bool kernel = on_cpu || x.is_cuda();
-#else
-    const bool kernel = on_cpu;
-#endif
-    if (!kernel) return fp8_fake_quantize_tensor_ops(x, variant, per_row);
+    if (!has_kernel(x)) return fp8_fake_quantize_tensor_ops(x, variant, per_row);
     const auto format = fp8_format(variant);
     auto in = staged(x);
     auto out = torch::empty_like(in);
