@@ -431,6 +431,10 @@ void MainWindow::updateTitle()
         const bool autosaved = path.startsWith(SessionController::autosaveDirectory());
         title = (autosaved ? tr("untitled session (autosaved)") : QFileInfo(path).fileName()) +
                 QStringLiteral(" \u00b7 ") + title;
+        // A session not in float32 says so: its perplexities are not comparable with others'.
+        const QString dtype = m_controller->sessionComputeDtype();
+        if (!dtype.isEmpty() && dtype != QLatin1String("fp32"))
+            title = dtype + QStringLiteral(" \u00b7 ") + title;
     }
     setWindowTitle(title);
 }

@@ -209,7 +209,9 @@ void SessionController::newSessionForModel(const QString& modelDir)
             if (m_model->path() != path) return;  // another session was opened meanwhile
             m_model->setData(result.value<qs::SessionData>(), path);
             emit sessionOpened(path);
-            emit message(tr("Baseline statistics ready; session autosaved to %1").arg(path));
+            emit message(
+                tr("Baseline statistics ready (computed in %1); session autosaved to %2")
+                    .arg(QString::fromStdString(m_model->data().header.compute_dtype), path));
         },
         [this](const QString& error) { emit failed(error); });
 }
@@ -240,9 +242,11 @@ void SessionController::openSession(const QString& path)
                                 "can be studied, but new experiments need the model.")
                                  .arg(file, modelDir));
             else
-                emit message(tr("Opened %1 (%2 experiments)")
-                                 .arg(file)
-                                 .arg(m_model->data().experiments.size()));
+                emit message(
+                    tr("Opened %1 (%2 experiments, computed in %3)")
+                        .arg(file)
+                        .arg(m_model->data().experiments.size())
+                        .arg(QString::fromStdString(m_model->data().header.compute_dtype)));
         },
         [this](const QString& error) { emit failed(error); });
 }

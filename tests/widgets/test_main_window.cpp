@@ -23,6 +23,7 @@
 #include <QtTest>
 
 #include "core/analysis/experiment_record.h"
+#include "core/session/session_file.h"
 #include "core/util/device_list.h"
 #include "widgets/session_controller.h"
 #include "core/io/safetensors_writer.h"
@@ -140,6 +141,26 @@ private slots:
         QCOMPARE(window.controller()->computeDtype(), QStringLiteral("bf16"));
         QVERIFY(window.selectComputeDtype(QStringLiteral("fp32")));
         QVERIFY(actions.front()->isChecked());
+        QVERIFY(!window.windowTitle().contains(QStringLiteral("bf16")));  // no session yet
+    }
+
+    void sessionInHalfPrecisionSaysSoInTheTitle()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("half.quantscope.h5"));
+        qs::SessionHeader header;
+        header.model_path = "/nonexistent/model";
+        header.model_config_sha256 = std::string(64, '0');
+        header.architecture = "llama";
+        header.compute_dtype = "bf16";
+        qs::create_session(path.toStdString(), header);
+        MainWindow window;
+        window.setErrorDialogsEnabled(false);
+        QSignalSpy opened(&window, &MainWindow::sessionOpened);
+        window.controller()->openSession(path);
+        QTRY_VERIFY(window.controller()->sessionComputeDtype() == QStringLiteral("bf16"));
+        QTRY_VERIFY2(window.windowTitle().startsWith(QStringLiteral("bf16 \u00b7 ")),
+                     qPrintable(window.windowTitle()));
     }
 
     void startPageWithoutModel()
