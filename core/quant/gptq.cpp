@@ -163,7 +163,7 @@ std::vector<std::int64_t> to_vector(const torch::Tensor& t)
 
 }  // namespace
 
-GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& hessian,
+GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian,
                               const GptqOptions& options, BlockSolver solver,
                               FactorMethod factor_method, Feedback* feedback)
 {
@@ -182,6 +182,7 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
     // of H and the transposed outputs; the results reuse W and q_t at the end. h is the input
     // itself when it is already float32 and contiguous, and is never written.
     auto h = hessian.detach().to(weight.device(), torch::kFloat32).contiguous();
+    hessian = torch::Tensor();  // h is the only handle left here (see the release below)
     if (!all_finite(h)) throw QsError("GPTQ: the Hessian contains NaN or Inf");
     const auto rows = weight.size(0), cols = weight.size(1);
 
@@ -215,6 +216,8 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
                                         factor_method);
     result.damping = factor.damping;
     result.damp_retries = factor.retries;
+    // H is done with once factored: freed here when the caller moved its handle in.
+    h = torch::Tensor();
 
     // Every solver writes every column of q_t and losses_t.
     auto transposed = torch::empty({cols, rows}, w.options());
@@ -290,7 +293,7 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& 
 
 }  // namespace gptq_detail
 
-GptqResult gptq_quantize(const torch::Tensor& weight, const torch::Tensor& hessian,
+GptqResult gptq_quantize(const torch::Tensor& weight, torch::Tensor hessian,
                          const GptqOptions& options, Feedback* feedback)
 {
     using gptq_detail::BlockSolver;
@@ -298,7 +301,7 @@ GptqResult gptq_quantize(const torch::Tensor& weight, const torch::Tensor& hessi
     if (options.format.kind == FormatKind::Mx ||
         (options.format.kind == FormatKind::Int && options.mx_micro_block > 1))
         solver = BlockSolver::MicroBlock;
-    return gptq_detail::gptq_quantize_with(weight, hessian, options, solver,
+    return gptq_detail::gptq_quantize_with(weight, std::move(hessian), options, solver,
                                            gptq_detail::FactorMethod::Blocked, feedback);
 }
 

@@ -56,9 +56,11 @@ struct GptqResult {
     int damp_retries = 0;
 };
 
-// Quantizes `weight` with Hessian `hessian` (not modified). Throws QsError for unsupported
-// formats or shapes; CancelledError between column blocks when feedback is cancelled.
-GptqResult gptq_quantize(const torch::Tensor& weight, const torch::Tensor& hessian,
+// Quantizes `weight` with Hessian `hessian` (its values are not modified). Throws QsError for
+// unsupported formats or shapes; CancelledError between column blocks when feedback is
+// cancelled. The Hessian is taken by value: a caller that moves its only handle in lets it be
+// freed once the inverse factor exists (0.45 GiB for a 7B down_proj) instead of at return.
+GptqResult gptq_quantize(const torch::Tensor& weight, torch::Tensor hessian,
                          const GptqOptions& options, Feedback* feedback = nullptr);
 
 }  // namespace qs

@@ -115,7 +115,7 @@ MicroQuantizer mx_micro_quantizer(const QuantFormat& format);
 
 // gptq_quantize with a chosen block solver and factor method (the tests compare them).
 // gptq_quantize uses Fast (MicroBlock for MX) with the Blocked factor.
-GptqResult gptq_quantize_with(const torch::Tensor& weight, const torch::Tensor& hessian,
+GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian,
                               const GptqOptions& options, BlockSolver solver, FactorMethod factor,
                               Feedback* feedback = nullptr);
 

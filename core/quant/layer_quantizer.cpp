@@ -118,7 +118,8 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
         for (const auto& module : stage) {
             report(feedback, 0.0, "gptq " + module);
             const auto w = weights.get(module + ".weight");
-            GptqResult r = gptq_quantize(w, hessian_of.at(module), options, feedback);
+            // Moved in: this stage's map then no longer keeps H alive during the solve.
+            GptqResult r = gptq_quantize(w, std::move(hessian_of.at(module)), options, feedback);
             LinearQuantReport lr{module,        "gptq",         relative_mse(r.weight, w),
                                  r.total_error, r.column_error, r.perm,
                                  r.g_idx,       r.hessian_diag};
