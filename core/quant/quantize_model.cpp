@@ -139,13 +139,11 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         return calibration_share + (1.0 - calibration_share) * double(i) / layers;
     };
     torch::Tensor inputs;
-    bool inputs_owned = true;  // false while `inputs` is a tensor the cache also holds
     if (recipe.needs_calibration()) {
         report(feedback, 0.0, "calibration data");
         FeedbackSpan calibration_feedback(feedback, 0.0, calibration_share, "calibration · ");
         if (cache) {
             inputs = cache->fp_inputs(0, calibration_feedback.get());
-            inputs_owned = false;  // the cache keeps serving it
         } else {
             const CalibrationSettings settings =
                 fit_calibration_to_context(recipe.calibration, config, result.warnings);
@@ -184,10 +182,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         LayerQuantReport layer_report;
         layer_report.layer = i;
         if (selected) {
-            if (inputs.defined() && !propagate_quantized) {
-                next = fp_next();
-                inputs_owned = !(cache && inputs_are_fp);
-            }
+            if (inputs.defined() && !propagate_quantized) next = fp_next();
             const CachedHessians* hessians =
                 cache && inputs_are_fp && recipe.uses(Method::Gptq)
                     ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential,
@@ -198,20 +193,19 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
             result.layers.push_back(layer_report);
             if (inputs.defined() && propagate_quantized) {
                 // Without an observer (which reads this layer's inputs afterwards) and with
-                // inputs of our own (not the cache's), the next inputs overwrite these: one
-                // calibration activation tensor instead of two.
-                if (!observer && inputs_owned) {
+                // inputs of our own (the cache serves full-precision inputs, and keeps them),
+                // the next inputs overwrite these: one calibration activation tensor, not two.
+                const bool inputs_from_cache = cache && inputs_are_fp;
+                if (!observer && !inputs_from_cache) {
                     run_layer_in_place(config, weights, inputs, context);
                     next = inputs;
                 } else {
                     next = run_layer(config, weights, inputs, context);
                 }
                 inputs_are_fp = false;
-                inputs_owned = true;
             }
         } else if (inputs.defined()) {
             next = fp_next();
-            inputs_owned = !(cache && inputs_are_fp);
         }
         if (observer) observer->layer_done(i, original, weights, layer_report, inputs, context);
         inputs = next;
