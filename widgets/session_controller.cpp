@@ -14,6 +14,7 @@
 #include <QStandardPaths>
 
 #include "core/export/import_checkpoint.h"
+#include "core/model/compute_dtype_names.h"
 #include "core/session/session_file.h"
 #include "core/study/workbench.h"
 #include "core/util/device_list.h"
@@ -129,7 +130,10 @@ QString SessionController::device() const
 
 QStringList SessionController::computeDtypes()
 {
-    return {QStringLiteral("fp32"), QStringLiteral("bf16"), QStringLiteral("fp16")};
+    QStringList names;
+    for (const auto& name : qs::compute_dtype_names())
+        names << QString::fromStdString(name);
+    return names;
 }
 
 bool SessionController::setComputeDtype(const QString& dtype, QString* error)

@@ -1,5 +1,6 @@
 #include "core/model/compute_dtype.h"
 
+#include "core/model/compute_dtype_names.h"
 #include "core/util/error.h"
 
 namespace qs {
@@ -25,6 +26,12 @@ torch::ScalarType parse_compute_dtype(const std::string& name)
     if (name == "bf16" || name == "bfloat16") return torch::kBFloat16;
     if (name == "fp16" || name == "f16" || name == "float16" || name == "half") return torch::kHalf;
     throw QsError("compute dtype expects fp32, bf16 or fp16, got '" + name + "'");
+}
+
+std::vector<std::string> compute_dtype_names()
+{
+    return {compute_dtype_name(torch::kFloat32), compute_dtype_name(torch::kBFloat16),
+            compute_dtype_name(torch::kHalf)};
 }
 
 std::string compute_dtype_name(torch::ScalarType dtype)
