@@ -1,5 +1,8 @@
 #include "core/eval/generate.h"
 
+#include <algorithm>
+
+#include "core/eval/cached_decoder.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
 
@@ -12,27 +15,28 @@ std::vector<std::int32_t> generate_greedy(const CausalLM& model,
     torch::NoGradGuard no_grad;
     if (prompt.empty()) throw QsError("the prompt encodes to no tokens");
     const auto context_limit = model.config().max_position_embeddings;
-    std::vector<std::int32_t> sequence = prompt;
     std::vector<std::int32_t> generated;
-    HeadWeights head = model.load_head();
+    if (options.max_new_tokens <= 0) return generated;
+    auto length = std::int64_t(prompt.size()) + options.max_new_tokens;
+    if (context_limit > 0) length = std::min(length, context_limit);
+    DecoderOptions decoder_options;
+    decoder_options.kv_cache = options.kv_cache;
+    CachedDecoder decoder(model, 1, length, decoder_options);
+    std::vector<std::int32_t> step_tokens = prompt;  // the prompt, then the last new token
     for (std::int64_t step = 0; step < options.max_new_tokens; ++step) {
-        if (context_limit > 0 && std::int64_t(sequence.size()) >= context_limit) break;
+        // As many positions as the model has: the sequence so far must leave room for one more.
+        const auto sequence = decoder.length() + std::int64_t(step_tokens.size());
+        if (context_limit > 0 && sequence >= context_limit) break;
         report(
             feedback, double(step) / options.max_new_tokens,
             "token " + std::to_string(step + 1) + " of " + std::to_string(options.max_new_tokens));
-        auto ids =
-            torch::tensor(std::vector<std::int64_t>(sequence.begin(), sequence.end()), torch::kLong)
-                .unsqueeze(0)
-                .to(model.device());
-        auto hidden = model.embed(ids);
-        auto context = make_layer_context(model.config(), ids.size(1), model.device());
-        for (int layer = 0; layer < model.num_layers(); ++layer)
-            hidden =
-                decoder_layer_forward(model.config(), model.load_layer(layer), hidden, context);
-        auto logits = model.head(hidden.slice(1, -1), head);
+        auto ids = torch::tensor(std::vector<std::int64_t>(step_tokens.begin(), step_tokens.end()),
+                                 torch::kLong)
+                       .unsqueeze(0);
+        auto logits = decoder.step(ids);
         auto next = static_cast<std::int32_t>(logits.argmax(-1).item<std::int64_t>());
         generated.push_back(next);
-        sequence.push_back(next);
+        step_tokens = {next};
         if (options.stop_at_eos && next == model.tokenizer().eos_id()) break;
     }
     return generated;

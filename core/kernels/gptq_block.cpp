@@ -77,6 +77,7 @@ kernels::GptqBlockArgs gptq_block_args(BlockState& state, std::int64_t i1, std::
     a.n_groups = scales->size(1);
     a.i1 = i1;
     a.count = i2 - i1;
+    a.out_first = state.out_first;
     a.maxq = static_cast<float>((1 << groups.bits) - 1);
     return a;
 }

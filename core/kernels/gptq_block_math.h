@@ -27,10 +27,12 @@ struct GptqBlockArgs {
     const float* scale = nullptr;  // [rows, n_groups]
     const float* zero = nullptr;   // [rows, n_groups], integer-valued
     const std::int64_t* group_of = nullptr;  // [cols] group index of each processing column
-    float* q_t = nullptr;                    // [cols, rows] dequantized weights, transposed
-    float* losses_t = nullptr;  // [cols, rows] per-weight losses (already halved), transposed
-    float* err_t = nullptr;     // [count, rows] scaled errors Err1^T of this block
-    std::int64_t rows = 0, cols = 0, n_groups = 0, i1 = 0, count = 0;
+    // Dequantized weights and per-weight losses (already halved), transposed: row c - out_first
+    // holds column c ([cols, rows] with out_first 0, or one block's [count, rows] with i1).
+    float* q_t = nullptr;
+    float* losses_t = nullptr;
+    float* err_t = nullptr;  // [count, rows] scaled errors Err1^T of this block
+    std::int64_t rows = 0, cols = 0, n_groups = 0, i1 = 0, count = 0, out_first = 0;
     float maxq = 15.0f;  // 2^bits - 1
 };
 
@@ -109,9 +111,9 @@ QS_HD void gptq_solve_row(const GptqBlockArgs& a, std::int64_t r, const float* h
             loaded_group = g;
         }
         const float* h = hinv_block + i * ld;
-        const float err =
-            gptq_solve_column(wb[i], scale, zero, a.maxq, h[i], a.q_t + c * a.rows + r,
-                              a.losses_t + c * a.rows + r, a.err_t + i * a.rows + r);
+        const float err = gptq_solve_column(
+            wb[i], scale, zero, a.maxq, h[i], a.q_t + (c - a.out_first) * a.rows + r,
+            a.losses_t + (c - a.out_first) * a.rows + r, a.err_t + i * a.rows + r);
         // The reference's W1[:, i:] -= err1 * Hinv1[i, i:] (column i itself is done with).
         for (std::int64_t t = i + 1; t < count; ++t)
             wb[t] -= err * h[t];

@@ -68,7 +68,7 @@ const Tokenizer& CausalLM::tokenizer() const
     return *m_tokenizer;
 }
 
-torch::Tensor CausalLM::embed(const torch::Tensor& ids) const
+torch::Tensor CausalLM::embed(const torch::Tensor& ids, std::int64_t first_position) const
 {
     const auto dtype = m_compute_dtype;
     auto hidden = gather_rows(*m_store, m_names.embed_tokens, ids, dtype, m_device);
@@ -76,11 +76,40 @@ torch::Tensor CausalLM::embed(const torch::Tensor& ids) const
     if (!m_names.project_in.empty())
         hidden = dtype_linear(hidden, load_tensor(*m_store, m_names.project_in, dtype, m_device));
     // OPT's learned positions start at row 2 (the offset HF's OPTLearnedPositionalEmbedding adds).
-    auto positions = torch::arange(2, ids.size(1) + 2, torch::kLong).unsqueeze(0).expand_as(ids);
+    const auto first = first_position + 2;
+    auto positions =
+        torch::arange(first, first + ids.size(1), torch::kLong).unsqueeze(0).expand_as(ids);
     return hidden + gather_rows(*m_store, m_names.embed_positions, positions, dtype, m_device);
 }
 
 LayerWeights CausalLM::load_layer(int index, torch::ScalarType dtype) const
+{
+    return load_layer_in(index, dtype);
+}
+
+LayerWeights CausalLM::load_layer_as_stored(int index) const
+{
+    return load_layer_in(index, std::nullopt);
+}
+
+namespace {
+
+// The dtype a tensor is stored in when torch computes in it without loss, float32 otherwise.
+torch::ScalarType exact_float_dtype(DType stored)
+{
+    switch (stored) {
+        case DType::F16:
+            return torch::kFloat16;
+        case DType::BF16:
+            return torch::kBFloat16;
+        default:
+            return torch::kFloat32;
+    }
+}
+
+}  // namespace
+
+LayerWeights CausalLM::load_layer_in(int index, std::optional<torch::ScalarType> dtype) const
 {
     if (index < 0 || index >= num_layers())
         fail_file(m_dir, "layer " + std::to_string(index) + " out of range");
@@ -91,8 +120,9 @@ LayerWeights CausalLM::load_layer(int index, torch::ScalarType dtype) const
         // Static activation scales are quantization parameters: float32 in any compute dtype.
         const bool scale =
             name.size() > 12 && name.compare(name.size() - 12, 12, ".input_scale") == 0;
-        weights.set(name.substr(prefix.size()),
-                    load_tensor(*m_store, name, scale ? torch::kFloat32 : dtype, m_device));
+        const auto type =
+            scale ? torch::kFloat32 : dtype.value_or(exact_float_dtype(m_store->info(name).dtype));
+        weights.set(name.substr(prefix.size()), load_tensor(*m_store, name, type, m_device));
     }
     if (index < int(m_activation_layers.size()) && m_activation_layers[std::size_t(index)])
         install_activation_quantization(weights, m_activation_format);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,12 +54,18 @@ public:
     // quantization_config.activations); every loaded layer fake-quantizes its linears' inputs.
     const QuantFormat& activation_format() const { return m_activation_format; }
 
-    // ids [B, T] (int64) -> hidden [B, T, hidden] in the compute dtype on device.
-    torch::Tensor embed(const torch::Tensor& ids) const;
+    // ids [B, T] (int64) at positions [first_position, first_position + T) -> hidden
+    // [B, T, hidden] in the compute dtype on device (the position matters to OPT's learned
+    // position embeddings; a KV-cached step passes the cache's length).
+    torch::Tensor embed(const torch::Tensor& ids, std::int64_t first_position = 0) const;
     // The layer's tensors in the compute dtype, or in `dtype` (quantize_model keeps float32
     // master weights whatever the compute dtype).
     LayerWeights load_layer(int index) const { return load_layer(index, m_compute_dtype); }
     LayerWeights load_layer(int index, torch::ScalarType dtype) const;
+    // The layer's tensors as the checkpoint stores them when that is float32, bfloat16 or
+    // float16, float32 otherwise: exact values at the checkpoint's size (quantize_model's master
+    // weights: half the memory of float32 for a half-precision checkpoint).
+    LayerWeights load_layer_as_stored(int index) const;
     HeadWeights load_head() const;
     // hidden [B, T, hidden] -> logits [B, T, vocab], float32 whatever the compute dtype (the
     // final norm in float32, the projections in the hidden states' dtype, then the logits
@@ -70,6 +77,8 @@ public:
 
 private:
     CausalLM() = default;
+    // dtype empty: each tensor in its stored dtype (load_layer_as_stored).
+    LayerWeights load_layer_in(int index, std::optional<torch::ScalarType> dtype) const;
 
     std::string m_dir;
     ModelConfig m_config;

@@ -3,18 +3,20 @@
 namespace qs {
 
 LayerContext make_layer_context(const ModelConfig& config, std::int64_t length,
-                                const torch::Device& device)
+                                const torch::Device& device, std::int64_t first_position)
 {
     LayerContext context;
-    if (config.arch == Architecture::Llama) context.rope = rope_tables(config, length, device);
+    if (config.arch == Architecture::Llama)
+        context.rope = rope_tables(config, length, device, first_position);
     return context;
 }
 
 torch::Tensor decoder_layer_forward(const ModelConfig& config, const LayerWeights& weights,
-                                    const torch::Tensor& hidden, const LayerContext& context)
+                                    const torch::Tensor& hidden, const LayerContext& context,
+                                    LayerKvCache* cache)
 {
-    if (config.arch == Architecture::Opt) return opt_layer_forward(config, weights, hidden);
-    return llama_layer_forward(config, weights, hidden, context);
+    if (config.arch == Architecture::Opt) return opt_layer_forward(config, weights, hidden, cache);
+    return llama_layer_forward(config, weights, hidden, context, cache);
 }
 
 torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps)

@@ -6,12 +6,8 @@
 
 namespace qs {
 
-LayerStream::LayerStream(const CausalLM& model, int first, int end,
-                         std::optional<torch::ScalarType> dtype)
-    : m_model(model),
-      m_index(first),
-      m_end(end < 0 ? model.num_layers() : end),
-      m_dtype(dtype.value_or(model.compute_dtype()))
+LayerStream::LayerStream(const CausalLM& model, int first, int end, LayerDtype dtype)
+    : m_model(model), m_index(first), m_end(end < 0 ? model.num_layers() : end), m_dtype(dtype)
 {
     if (first < 0 || m_end > model.num_layers() || first > m_end)
         throw QsError("layer stream [" + std::to_string(first) + ", " + std::to_string(m_end) +
@@ -28,7 +24,15 @@ void LayerStream::prefetch(int layer)
 {
     if (layer >= m_end) return;
     m_pending = std::async(std::launch::async, [&model = m_model, layer, dtype = m_dtype] {
-        return model.load_layer(layer, dtype);
+        switch (dtype) {
+            case LayerDtype::Float32:
+                return model.load_layer(layer, torch::kFloat32);
+            case LayerDtype::Stored:
+                return model.load_layer_as_stored(layer);
+            case LayerDtype::Compute:
+                break;
+        }
+        return model.load_layer(layer);
     });
 }
 

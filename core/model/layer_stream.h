@@ -5,19 +5,21 @@
 #pragma once
 
 #include <future>
-#include <optional>
 
 #include "core/model/causal_lm.h"
 
 namespace qs {
 
+// The dtype a stream's layers arrive in: the model's compute dtype, float32, or as stored
+// (CausalLM::load_layer_as_stored; quantize_model's master weights).
+enum class LayerDtype { Compute, Float32, Stored };
+
 class LayerStream {
 public:
     // Layers [first, end) of `model` (end < 0: to the last layer); `model` must outlive the
-    // stream. The first layer starts loading at once. Weights in the model's compute dtype, or
-    // in `dtype` when given (quantize_model's float32 master weights).
+    // stream. The first layer starts loading at once.
     explicit LayerStream(const CausalLM& model, int first = 0, int end = -1,
-                         std::optional<torch::ScalarType> dtype = std::nullopt);
+                         LayerDtype dtype = LayerDtype::Compute);
     ~LayerStream();  // waits for a prefetch still running
     LayerStream(const LayerStream&) = delete;
     LayerStream& operator=(const LayerStream&) = delete;
@@ -33,7 +35,7 @@ private:
     const CausalLM& m_model;
     int m_index;
     int m_end;
-    torch::ScalarType m_dtype;
+    LayerDtype m_dtype;
     std::future<LayerWeights> m_pending;
 };
 

@@ -3,6 +3,7 @@
 // Post-LN (opt-350m): h = ln1(x + out_proj(attn(x)));  y = ln2(h + fc2(relu(fc1(h)))).
 // q is scaled by head_dim^-0.5 after its bias, as HF does. LayerNorm computes in float32.
 #include <cmath>
+#include <tuple>
 
 #include "core/model/attention.h"
 #include "core/model/compute_dtype.h"
@@ -26,7 +27,7 @@ torch::Tensor heads_view(const torch::Tensor& x, std::int64_t heads, std::int64_
 }  // namespace
 
 torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights& weights,
-                                  const torch::Tensor& x)
+                                  const torch::Tensor& x, LayerKvCache* cache)
 {
     const auto dim = config.head_dim;
     auto q =
@@ -34,6 +35,7 @@ torch::Tensor opt_attention_block(const ModelConfig& config, const LayerWeights&
                    config.num_heads, dim);
     auto k = heads_view(weights.apply_linear("self_attn.k_proj", x), config.num_heads, dim);
     auto v = heads_view(weights.apply_linear("self_attn.v_proj", x), config.num_heads, dim);
+    if (cache) std::tie(k, v) = cache->append(k, v);
     return weights.apply_linear("self_attn.out_proj", causal_attention(q, k, v, 1.0));
 }
 
@@ -43,12 +45,12 @@ torch::Tensor opt_mlp_block(const LayerWeights& weights, const torch::Tensor& x)
 }
 
 torch::Tensor opt_layer_forward(const ModelConfig& config, const LayerWeights& weights,
-                                const torch::Tensor& hidden)
+                                const torch::Tensor& hidden, LayerKvCache* cache)
 {
     const bool pre = config.do_layer_norm_before;
     const double eps = config.norm_eps;
     auto x = pre ? layer_norm(weights, "self_attn_layer_norm", hidden, eps) : hidden;
-    auto h = hidden + opt_attention_block(config, weights, x);
+    auto h = hidden + opt_attention_block(config, weights, x, cache);
     if (!pre) h = layer_norm(weights, "self_attn_layer_norm", h, eps);
     x = pre ? layer_norm(weights, "final_layer_norm", h, eps) : h;
     auto y = h + opt_mlp_block(weights, x);

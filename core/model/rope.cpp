@@ -26,10 +26,11 @@ torch::Tensor rope_inverse_frequencies(const ModelConfig& config)
     return torch::where(medium, smoothed, scaled);
 }
 
-RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device)
+RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device,
+                       std::int64_t first_position)
 {
     auto inv_freq = rope_inverse_frequencies(config);
-    auto positions = torch::arange(length, torch::kFloat32);
+    auto positions = torch::arange(first_position, first_position + length, torch::kFloat32);
     auto freqs = torch::outer(positions, inv_freq);
     auto emb = torch::cat({freqs, freqs}, -1);
     return {emb.cos().to(device), emb.sin().to(device)};

@@ -17,8 +17,10 @@ struct RopeTables {
     torch::Tensor sin;  // [T, head_dim]
 };
 
-// Tables for positions [0, length) on device, float32.
-RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device);
+// Tables for positions [first_position, first_position + length) on device, float32 (the rows
+// of a table from 0, bit for bit: each entry is cos/sin of the same float32 product).
+RopeTables rope_tables(const ModelConfig& config, std::int64_t length, const torch::Device& device,
+                       std::int64_t first_position = 0);
 
 // x: [B, heads, T, head_dim]; computes in x's dtype (the tables are cast to it).
 torch::Tensor apply_rope(const torch::Tensor& x, const RopeTables& tables);

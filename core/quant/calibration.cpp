@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "core/eval/cached_decoder.h"
 #include "core/eval/dataset_text.h"
 #include "core/util/error.h"
 #include "core/util/feedback.h"
@@ -30,7 +31,12 @@ torch::Tensor windows_from_text(const CausalLM& model, const CalibrationSettings
     return out;
 }
 
-// Data-free: all samples grow together, one token per step, sampled from softmax(logits).
+// Data-free: all samples grow together, one token per step, sampled from softmax(logits). The
+// samples share one generator, drawn from step by step, so they must grow in lockstep for the
+// tokens to depend only on the seed. Each step runs only the new tokens against a KV cache
+// (cached_decoder.h): about one forward over samples x seqlen tokens in all, where re-running
+// the growing windows cost seqlen/2 of them. The decoder re-runs the windows as before when
+// the cache would not fit its budget (8 GiB: 128 x 512 tokens of a 7B model need 64 GiB).
 torch::Tensor windows_from_model(const CausalLM& model, const CalibrationSettings& s,
                                  Feedback* feedback)
 {
@@ -38,19 +44,14 @@ torch::Tensor windows_from_model(const CausalLM& model, const CalibrationSetting
     const auto bos = model.tokenizer().bos_id();
     auto ids = torch::full({s.samples, 1}, bos >= 0 ? bos : 0, torch::kLong);
     auto generator = at::detail::createCPUGenerator(s.seed);
-    HeadWeights head = model.load_head();
+    CachedDecoder decoder(model, s.samples, s.seqlen);
+    torch::Tensor fed = ids;  // the tokens the decoder has not seen yet
     for (std::int64_t t = 1; t < s.seqlen; ++t) {
         report(feedback, double(t) / s.seqlen,
                "generating calibration text, token " + std::to_string(t));
-        auto hidden = model.embed(ids.to(model.device()));
-        auto context = make_layer_context(model.config(), t, model.device());
-        for (int layer = 0; layer < model.num_layers(); ++layer)
-            hidden =
-                decoder_layer_forward(model.config(), model.load_layer(layer), hidden, context);
-        auto probs =
-            torch::softmax(model.head(hidden.slice(1, -1), head).squeeze(1), -1).to(torch::kCPU);
-        auto next = torch::multinomial(probs, 1, false, generator);
-        ids = torch::cat({ids, next}, 1);
+        auto probs = torch::softmax(decoder.step(fed), -1).to(torch::kCPU);
+        fed = torch::multinomial(probs, 1, false, generator);
+        ids = torch::cat({ids, fed}, 1);
     }
     return ids;
 }

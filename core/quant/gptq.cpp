@@ -178,9 +178,9 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
         solver = BlockSolver::Reference;
     if (solver == BlockSolver::Rows && !weight.device().is_cpu()) solver = BlockSolver::Reference;
 
-    // Full-size buffers (fresh pages cost a page fault each): the working W, the factor's copy
-    // of H and the transposed outputs; the results reuse W and q_t at the end. h is the input
-    // itself when it is already float32 and contiguous, and is never written.
+    // Full-size buffers (fresh pages cost a page fault each): the working W, which ends up
+    // holding Q, and the factor's copy of H. h is the input itself when it is already float32
+    // and contiguous, and is never written.
     auto h = hessian.detach().to(weight.device(), torch::kFloat32).contiguous();
     hessian = torch::Tensor();  // h is the only handle left here (see the release below)
     if (!all_finite(h)) throw QsError("GPTQ: the Hessian contains NaN or Inf");
@@ -219,10 +219,16 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
     // H is done with once factored: freed here when the caller moved its handle in.
     h = torch::Tensor();
 
-    // Every solver writes every column of q_t and losses_t.
-    auto transposed = torch::empty({cols, rows}, w.options());
-    BlockState state{w, factor.hinv, transposed, torch::empty_like(transposed),
+    // The solvers write one block's outputs ([blocksize, rows], transposed); each block then
+    // moves into W's own columns, which the reference never reads again once the block is
+    // solved (the lazy update only touches W[:, i2:]). So W ends up holding Q, and the only
+    // [rows, cols] buffers beside the factor are W and, when asked for, the losses.
+    const auto block_columns = std::min<std::int64_t>(options.blocksize, cols);
+    auto block_q_t = torch::empty({block_columns, rows}, w.options());
+    BlockState state{w, factor.hinv, block_q_t, torch::empty_like(block_q_t),
                      is_int ? &groups : nullptr};
+    auto column_error = torch::empty({cols}, w.options());
+    torch::Tensor losses = options.keep_losses ? torch::empty_like(w) : torch::Tensor();
     MicroQuantizer micro_quantize;
     if (solver == BlockSolver::MicroBlock) {
         if (is_int) {
@@ -242,6 +248,7 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
     for (std::int64_t i1 = 0; i1 < cols; i1 += options.blocksize) {
         report(feedback, double(i1) / double(cols), "GPTQ: columns");
         const auto i2 = std::min(cols, i1 + options.blocksize);
+        state.out_first = i1;
         torch::Tensor err1_t;
         switch (solver) {
             case BlockSolver::Fast:
@@ -257,25 +264,40 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
                 err1_t = solve_block_micro(state, i1, i2, micro_block, micro_quantize);
                 break;
         }
-        if (i2 == cols) break;
-        auto rest = state.w.slice(1, i2);
-        auto hinv_rest = state.hinv.slice(0, i1, i2).slice(1, i2);
-        if (solver == BlockSolver::Reference)
-            rest.sub_(err1_t.t().matmul(hinv_rest));
-        else
-            rest.addmm_(err1_t.t(), hinv_rest, /*beta=*/1, /*alpha=*/-1);  // BLAS, in place
+        if (i2 < cols) {
+            auto rest = state.w.slice(1, i2);
+            auto hinv_rest = state.hinv.slice(0, i1, i2).slice(1, i2);
+            if (solver == BlockSolver::Reference)
+                rest.sub_(err1_t.t().matmul(hinv_rest));
+            else
+                rest.addmm_(err1_t.t(), hinv_rest, /*beta=*/1, /*alpha=*/-1);  // BLAS, in place
+        }
+        const auto q_block = state.q_t.slice(0, 0, i2 - i1);
+        const auto losses_block = state.losses_t.slice(0, 0, i2 - i1);
+        auto w_block = state.w.slice(1, i1, i2);
+        transpose_to_original(q_block, {}, w_block);
+        column_error.slice(0, i1, i2).copy_(losses_block.sum(1));
+        if (losses.defined()) {
+            auto losses_columns = losses.slice(1, i1, i2);
+            transpose_to_original(losses_block, {}, losses_columns);
+        }
     }
     if (feedback) feedback->set_progress(1.0, "GPTQ: done");
+    state = BlockState();  // the factor and the block buffers go
+    factor.hinv = torch::Tensor();
 
-    // W is done with, and so is q_t once it is transposed: they hold the results.
-    transpose_to_original(state.q_t, invperm, state.w);
-    result.weight = state.w;
-    result.losses = state.q_t.view({rows, cols});
-    transpose_to_original(state.losses_t, invperm, result.losses);
-    result.column_error = state.losses_t.sum(1);
-    if (!invperm.empty())
-        result.column_error = result.column_error.index_select(
-            0, torch::tensor(invperm, torch::kInt64).to(result.column_error.device()));
+    // Back to the original column order (act-order): one gather per result.
+    if (invperm.empty()) {
+        result.weight = w;
+        result.losses = losses;
+        result.column_error = column_error;
+    } else {
+        const auto order = torch::tensor(invperm, torch::kInt64).to(w.device());
+        result.weight = w.index_select(1, order);
+        w = torch::Tensor();
+        if (losses.defined()) result.losses = losses.index_select(1, order);
+        result.column_error = column_error.index_select(0, order);
+    }
     result.total_error = result.column_error.to(torch::kFloat64).sum().item<double>();
     if (is_int) {
         result.scales = groups.scales;

@@ -53,6 +53,7 @@ struct BlockKernelArgs {
     float* err_t;                  // [count, rows]
     std::int64_t rows, cols, n_groups, i1, count;
     float maxq;
+    std::int64_t out_first;  // q_t / losses_t row of column c: c - out_first
 };
 
 // Rows r0 .. r0 + lanes - 1 (lanes <= kLanes) through columns i1 .. i1 + count - 1, with W1 in
@@ -90,6 +91,7 @@ void solve_row_group(const BlockKernelArgs& a, std::int64_t r0, int lanes, Vec* 
             loaded_group = g;
         }
         const float d = a.hinv[c * a.cols + c];
+        const auto out = c - a.out_first;
         for (int v = 0; v < kVectors; ++v) {
             const Vec w = wb[i * kVectors + v];
             // quant.py quantize(): clamp(round(w / scale) + zero, 0, maxq), scale * (q - zero).
@@ -110,13 +112,13 @@ void solve_row_group(const BlockKernelArgs& a, std::int64_t r0, int lanes, Vec* 
             const auto row0 = r0 + v * kWidth;
             const int n = std::clamp(lanes - v * kWidth, 0, kWidth);
             if (n == kWidth) {
-                std::memcpy(a.q_t + c * a.rows + row0, &q, sizeof(Vec));
-                std::memcpy(a.losses_t + c * a.rows + row0, &loss, sizeof(Vec));
+                std::memcpy(a.q_t + out * a.rows + row0, &q, sizeof(Vec));
+                std::memcpy(a.losses_t + out * a.rows + row0, &loss, sizeof(Vec));
                 std::memcpy(a.err_t + i * a.rows + row0, &err[v], sizeof(Vec));
             } else {
                 for (int l = 0; l < n; ++l) {
-                    a.q_t[c * a.rows + row0 + l] = q[l];
-                    a.losses_t[c * a.rows + row0 + l] = loss[l];
+                    a.q_t[out * a.rows + row0 + l] = q[l];
+                    a.losses_t[out * a.rows + row0 + l] = loss[l];
                     a.err_t[i * a.rows + row0 + l] = err[v][l];
                 }
             }
@@ -178,8 +180,9 @@ torch::Tensor solve_block_int_reference(BlockState& state, std::int64_t i1, std:
         w1.slice(1, i).sub_(err.unsqueeze(1).matmul(hinv1.select(0, i).slice(0, i).unsqueeze(0)));
         err1.select(1, i).copy_(err);
     }
-    state.q_t.slice(0, i1, i2).copy_(q1.t());
-    state.losses_t.slice(0, i1, i2).copy_((losses1 / 2).t());
+    const auto out = i1 - state.out_first;
+    state.q_t.slice(0, out, out + count).copy_(q1.t());
+    state.losses_t.slice(0, out, out + count).copy_((losses1 / 2).t());
     return err1.t().contiguous();
 }
 
@@ -212,7 +215,8 @@ torch::Tensor solve_block_int_fast(BlockState& state, std::int64_t i1, std::int6
                          scales.size(1),
                          i1,
                          i2 - i1,
-                         static_cast<float>((1 << groups.bits) - 1)};
+                         static_cast<float>((1 << groups.bits) - 1),
+                         state.out_first};
     const auto n_row_groups = (rows + kLanes - 1) / kLanes;
     parallel_chunks(n_row_groups, kGroupGrain, [&](std::int64_t g0, std::int64_t g1) {
         // Scratch aligned to a whole vector: the AVX2 clone uses aligned 32-byte moves, while

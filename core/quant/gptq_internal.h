@@ -76,15 +76,18 @@ struct IntGroups {
 
 // The working state of one run. w holds the weights as the reference's W: error-updated up to
 // the start of the current block (the lazy update runs after each block). The outputs are kept
-// transposed, [cols, rows], so that the row-vectorised solver stores whole vectors; the caller
-// transposes them back once at the end.
+// transposed, [columns, rows], so that the row-vectorised solver stores whole vectors: row
+// c - out_first holds column c. gptq_quantize passes one block's worth ([blocksize, rows],
+// out_first = i1) and moves each block into W's finished columns, so no [rows, cols] output
+// buffer exists beside W; the tests may pass whole [cols, rows] outputs with out_first 0.
 struct BlockState {
     torch::Tensor w;              // [rows, cols] float32, contiguous
     torch::Tensor hinv;           // [cols, cols] upper Cholesky factor of the damped H^-1
-    torch::Tensor q_t;            // [cols, rows] dequantized result
-    torch::Tensor losses_t;       // [cols, rows] per-weight losses, already halved
+    torch::Tensor q_t;            // [columns, rows] dequantized result
+    torch::Tensor losses_t;       // [columns, rows] per-weight losses, already halved
     IntGroups* groups = nullptr;  // INT runs only
     torch::Tensor err_t;          // [blocksize, rows] scratch the fast solver reuses for Err1^T
+    std::int64_t out_first = 0;   // the column that row 0 of q_t / losses_t holds
 };
 
 // Each solver quantizes columns [i1, i2) into q_t/losses_t and returns Err1^T [i2 - i1, rows],
@@ -102,7 +105,8 @@ void parallel_chunks(std::int64_t n, std::int64_t grain,
 bool all_finite(const torch::Tensor& t);
 
 // [cols, rows] in processing order -> out [rows, cols] in the original column order:
-// out[r, j] = t[invperm[j], r] (invperm empty: the identity). out must not overlap t.
+// out[r, j] = t[invperm[j], r] (invperm empty: the identity). out must not overlap t; its rows
+// may be strided (a column slice of a wider matrix).
 void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_t>& invperm,
                            torch::Tensor& out);
 

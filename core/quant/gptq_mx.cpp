@@ -29,8 +29,9 @@ torch::Tensor solve_block_micro(BlockState& state, std::int64_t i1, std::int64_t
         auto qj = quantize(wj);
         auto u = state.hinv.slice(0, j, k).slice(1, j, k);
         auto e = torch::linalg_solve_triangular(u, wj - qj, /*upper=*/true, /*left=*/false);
-        state.q_t.slice(0, j, k).copy_(qj.t());
-        state.losses_t.slice(0, j, k).copy_(e.square().t() / 2);
+        const auto out = j - state.out_first;
+        state.q_t.slice(0, out, out + (k - j)).copy_(qj.t());
+        state.losses_t.slice(0, out, out + (k - j)).copy_(e.square().t() / 2);
         err1_t.slice(0, j - i1, k - i1).copy_(e.t());
         if (k < i2) w1.slice(1, k - i1).sub_(e.matmul(state.hinv.slice(0, j, k).slice(1, k, i2)));
     }

@@ -67,7 +67,7 @@ void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_
                            torch::Tensor& out)
 {
     if (!t.is_cpu() || t.scalar_type() != torch::kFloat32 || !t.is_contiguous() ||
-        !out.is_contiguous()) {
+        out.scalar_type() != torch::kFloat32 || out.stride(1) != 1) {
         auto ordered = t;
         if (!invperm.empty())
             ordered = t.index_select(0, torch::tensor(invperm, torch::kInt64).to(t.device()));
@@ -75,6 +75,7 @@ void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_
         return;
     }
     const auto cols = t.size(0), rows = t.size(1);
+    const auto out_stride = out.stride(0);
     const float* src = t.data_ptr<float>();
     float* dst = out.data_ptr<float>();
     const std::int64_t* ip = invperm.empty() ? nullptr : invperm.data();
@@ -89,7 +90,7 @@ void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_
             for (std::int64_t r0 = 0; r0 < rows; r0 += kTransposeTile) {
                 const auto r1 = std::min(rows, r0 + kTransposeTile);
                 for (auto r = r0; r < r1; ++r) {
-                    float* out_row = dst + r * cols;
+                    float* out_row = dst + r * out_stride;
                     for (auto j = j0; j < j1; ++j)
                         out_row[j] = src_row[j - j0][r];
                 }

@@ -32,10 +32,17 @@ void run_batches(const ModelConfig& config, LayerWeights& weights, const torch::
     weights.set_observer({});
 }
 
-double relative_mse(const torch::Tensor& quantized, const torch::Tensor& original)
+// ||quantized - original||^2 / ||original||^2 in float32 (original may be a half-precision
+// master weight; its values are exact in float32).
+double relative_mse(const torch::Tensor& quantized, const torch::Tensor& original_weight)
 {
+    const auto original = original_weight.to(torch::kFloat32);
     const double denom = original.pow(2).sum().item<double>();
-    return denom > 0 ? (quantized - original).pow(2).sum().item<double>() / denom : 0.0;
+    if (!(denom > 0)) return 0.0;
+    // One weight-sized temporary, squared in place (a 7B down_proj is 0.18 GiB in float32).
+    auto diff = quantized - original;
+    diff.mul_(diff);
+    return diff.sum().item<double>() / denom;
 }
 
 // max |x| per input channel of every linear (SmoothQuant statistics).
@@ -72,7 +79,8 @@ void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
     const bool awq = recipe.uses(Method::Awq);
     const bool with_params = recipe.weights.kind == FormatKind::Int;
     for (const auto& module : linears) {
-        const auto w = weights.get(module + ".weight");
+        // Quantization math is float32 (a half-precision master converts exactly).
+        const auto w = weights.get(module + ".weight").to(torch::kFloat32);
         LinearQuantReport lr{module, "rtn", 0.0, 0.0, {}, {}, {}, {}};
         torch::Tensor q;
         if (with_params) {
@@ -104,6 +112,7 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
     options.act_order = recipe.gptq.act_order;
     options.static_groups = recipe.gptq.static_groups;
     options.mx_micro_block = recipe.gptq.mx_micro_block;
+    options.keep_losses = false;  // the report keeps the per-column errors only
     const auto stages = gptq_stages(config, recipe.gptq.true_sequential);
     for (std::size_t s = 0; s < stages.size(); ++s) {
         const auto& stage = stages[s];
@@ -132,6 +141,17 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
             weights.set(module + ".weight", r.weight);
         }
     }
+}
+
+// Every floating-point tensor of the layer in float32 (exact for half-precision masters).
+void promote_to_float32(LayerWeights& weights)
+{
+    std::vector<std::string> names;
+    for (const auto& [name, tensor] : weights.all())
+        if (tensor.is_floating_point() && tensor.scalar_type() != torch::kFloat32)
+            names.push_back(name);
+    for (const auto& name : names)
+        weights.set(name, weights.get(name).to(torch::kFloat32));
 }
 
 }  // namespace
@@ -253,6 +273,9 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
                                 QuantizeObserver* observer, const CachedHessians* cached_hessians)
 {
     torch::NoGradGuard no_grad;
+    // Scaling methods rewrite every linear and norm of the layer: in float32, as the references
+    // (a half-precision master would round each product).
+    if (recipe.uses(Method::Awq) || recipe.uses(Method::SmoothQuant)) promote_to_float32(weights);
     LayerQuantReport report_out;
     report_out.layer = layer_index;
     const auto linears = decoder_linear_names(config);

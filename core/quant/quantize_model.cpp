@@ -159,10 +159,13 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     nlohmann::json weight_map;
     std::size_t total_bytes = 0;
     SafetensorsWriter params;
-    // The next layer loads while this one is quantized. Float32 master weights whatever the
-    // compute dtype: quantization math is float32 and the checkpoint keeps full-precision values;
-    // the forward over the calibration inputs (in the compute dtype) casts them to it.
-    LayerStream stream(model, 0, -1, torch::kFloat32);
+    // The next layer loads while this one is quantized. Master weights hold the checkpoint's
+    // exact values whatever the compute dtype: as stored (a half-precision checkpoint's layers
+    // at half the size of float32; quantize_layer does its math in float32 and the quantized
+    // linears come back float32), or float32 for an observer, whose statistics read them. The
+    // forward over the calibration inputs (in the compute dtype) casts them to it, which gives
+    // the same values either way. The written checkpoint is float32.
+    LayerStream stream(model, 0, -1, observer ? LayerDtype::Float32 : LayerDtype::Stored);
     for (int i = 0; i < layers; ++i) {
         const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
         report(feedback, layer_start(i), where);

@@ -382,3 +382,32 @@ TEST(GptqProperties, RejectsInvalidOptions)
 }
 
 }  // namespace
+
+// keep_losses = false drops the [rows, cols] loss matrix only: Q, the per-column errors and the
+// parameters are the same bits, and the per-column errors are the loss matrix's column sums.
+TEST(GptqProperties, WithoutTheLossMatrixTheResultsAreTheSame)
+{
+    const auto w = random_weight(40, 300, 5);  // 300 columns: a partial last block
+    const auto h = random_hessian(300, 600, 6, {7});
+    const std::vector<std::pair<std::string, qs::GptqOptions>> cases = {
+        {"w4 asym g32", int_options(4, false, 32)},
+        {"w3 sym channel act-order b64", int_options(3, true, 0, true, false, 64)},
+        {"w4 asym g64 act-order static", int_options(4, false, 64, true, true)},
+        {"mxfp4 b2=32", mx_options(qs::MxElement::Fp4E2M1, 32, 32)},
+    };
+    for (const auto& [name, with_losses] : cases) {
+        SCOPED_TRACE(name);
+        auto without_losses = with_losses;
+        without_losses.keep_losses = false;
+        const auto a = qs::gptq_quantize(w, h, with_losses);
+        const auto b = qs::gptq_quantize(w, h, without_losses);
+        ASSERT_TRUE(a.losses.defined());
+        EXPECT_FALSE(b.losses.defined());
+        EXPECT_TRUE(torch::equal(a.weight, b.weight));
+        EXPECT_TRUE(torch::equal(a.column_error, b.column_error));
+        EXPECT_EQ(a.total_error, b.total_error);
+        if (a.scales.defined()) EXPECT_TRUE(torch::equal(a.scales, b.scales));
+        EXPECT_LE(max_abs(a.losses.sum(0) - a.column_error), 1e-5 * max_abs(a.column_error));
+        EXPECT_GT(a.total_error, 0.0);
+    }
+}
