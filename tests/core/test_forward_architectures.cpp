@@ -7,6 +7,7 @@
 
 #include "core/eval/perplexity.h"
 #include "core/model/causal_lm.h"
+#include "core/model/random_llama.h"
 #include "tests/core/synthetic_checkpoint.h"
 #include "tests/core/test_support.h"
 
@@ -144,6 +145,34 @@ TEST_P(ForwardArchPerplexity, BatchedWindowsEqualOneForwardPerWindow)
 INSTANTIATE_TEST_SUITE_P(ForwardArch, ForwardArchPerplexity,
                          ::testing::Values("llama_gqa", "mistral_window", "opt_project"),
                          [](const auto& info) { return info.param; });
+
+// A large vocabulary makes the scoring run in token chunks (64 MiB of logits each: 419 tokens of
+// 40000 words) that cross window boundaries: the same perplexity as scoring each window whole.
+TEST(ForwardArchPerplexityChunks, LargeVocabularyIsScoredInChunks)
+{
+    test::TempDir dir;
+    RandomLlamaSpec spec;
+    spec.hidden_size = 64;
+    spec.intermediate_size = 128;
+    spec.num_layers = 1;
+    spec.num_heads = 4;
+    spec.num_kv_heads = 2;
+    spec.vocab_size = 40000;
+    write_random_llama(spec, dir.file("m"), false);
+    auto model = CausalLM::open(dir.file("m"), torch::kCPU, false);
+    const std::int64_t seqlen = 300, windows = 3;
+    torch::manual_seed(3);
+    auto ids = torch::randint(0, spec.vocab_size, {windows * seqlen}, torch::kInt32);
+    const std::vector<std::int32_t> tokens(ids.data_ptr<std::int32_t>(),
+                                           ids.data_ptr<std::int32_t>() + ids.numel());
+    const double expected = perplexity_by_forward(*model, tokens, seqlen, windows);
+    PerplexityOptions options;
+    options.seqlen = seqlen;
+    const auto r = evaluate_perplexity(*model, tokens, options);
+    EXPECT_EQ(r.scored_tokens, windows * (seqlen - 1));
+    EXPECT_NEAR(r.ppl, expected, 1e-6 * expected);
+    EXPECT_GT(r.ppl, 1000.0);  // random weights: near-uniform over 40000 words
+}
 
 }  // namespace
 }  // namespace qs
