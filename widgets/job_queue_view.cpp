@@ -244,7 +244,7 @@ void JobQueueView::sync()
     if (running) parts << tr("%1 running").arg(running);
     if (queued) parts << tr("%1 queued").arg(queued);
     if (finished) parts << tr("%1 finished").arg(finished);
-    const QString summary = parts.isEmpty() ? tr("Jobs") : parts.join(QStringLiteral(", "));
+    const QString summary = parts.isEmpty() ? tr("Idle") : parts.join(QStringLiteral(", "));
     m_summaryText = summary;
     m_summary->setToolTip(summary);
     m_summary->setText(m_summary->fontMetrics().elidedText(summary, Qt::ElideRight,
