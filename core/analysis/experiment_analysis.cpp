@@ -116,7 +116,10 @@ void ExperimentAnalysis::measure_output_errors(int layer, LayerWeights& original
                 q_acts.emplace(module, ActivationStatsAccumulator(in, m_options.stats));
         }
     }
-    const auto batch = layer_batch_size(inputs);
+    // The quantizer's batches (layer_quantizer.cpp): each [tokens, intermediate_size] tensor --
+    // the MLP's temporaries and the gate / up reference outputs kept for the quantized pass --
+    // holds at most 2^25 elements (one 2048-token sequence for a 7B model instead of four).
+    const auto batch = layer_batch_size(inputs, m_config.intermediate_size);
     for (std::int64_t b = 0; b < inputs.size(0); b += batch) {
         auto x = inputs.slice(0, b, b + batch);
         std::map<std::string, torch::Tensor> reference;

@@ -1,6 +1,6 @@
 // The accumulator keeps only merged scalars, two float64 vectors per channel and the histogram
 // sample; the element-wise work (tiled, parallel, in torch ops so that a CUDA activation is
-// reduced on its device) is in tensor_stats_reduce.cpp.
+// reduced on its device, and the per-channel channel_stats kernel) is in tensor_stats_reduce.cpp.
 #include "core/analysis/tensor_stats.h"
 
 #include <algorithm>
@@ -22,7 +22,8 @@ using stats_detail::CentredMoments;
 // Elements per row block when a weight is summarised: bounds the copies made per add().
 constexpr std::int64_t kWeightBlockElements = std::int64_t{1} << 22;
 
-// [..., channels] of any floating dtype -> [tokens, channels] in float32 (float64 stays).
+// [..., channels] of any floating dtype -> contiguous [tokens, channels] in float32 (float64
+// stays); bf16 / fp16 in a single converting copy.
 torch::Tensor as_token_matrix(const torch::Tensor& x, std::int64_t channels, const char* who)
 {
     if (!x.is_floating_point())
@@ -31,10 +32,11 @@ torch::Tensor as_token_matrix(const torch::Tensor& x, std::int64_t channels, con
     if (x.dim() < 1 || x.size(-1) != channels)
         throw QsError(std::string(who) + ": expects a last dimension of " +
                       std::to_string(channels) + ", got shape " + c10::str(x.sizes()));
-    auto x2d = x.detach().reshape({-1, channels}).contiguous();
-    if (x2d.scalar_type() != torch::kFloat32 && x2d.scalar_type() != torch::kFloat64)
-        x2d = x2d.to(torch::kFloat32);
-    return x2d;
+    auto x2d = x.detach().reshape({-1, channels});
+    if (x2d.scalar_type() == torch::kFloat32 || x2d.scalar_type() == torch::kFloat64)
+        return x2d.contiguous();
+    return x2d.to(torch::kFloat32, /*non_blocking=*/false, /*copy=*/false,
+                  at::MemoryFormat::Contiguous);
 }
 
 std::int64_t ceil_div(std::int64_t a, std::int64_t b)

@@ -6,9 +6,11 @@
 //   kurtosis away. std is the population std; a constant tensor (min == max) has std 0 and
 //   kurtosis NaN.
 // - min, max, absmax, count_above, zeros and the per-channel absmax / mean |x| use every element
-//   (absmax exactly; the sums behind mean |x| add in float32 within a tile of under 32 Ki
-//   elements on the CPU, a whole batch elsewhere, and in float64 beyond). Results do not depend
-//   on the number of threads.
+//   (absmax exactly; the sums behind mean |x| add in float64, in 256-token chunks of a batch
+//   added in order, for float32 batches on the CPU and CUDA devices (the channel_stats kernel);
+//   for float64 batches and other devices, in float32 within a tile of under 32 Ki elements on
+//   the CPU or a whole batch elsewhere, and in float64 beyond). Results do not depend on the
+//   number of threads.
 // - Histograms: the linear one spans the histogram sample's [min, max] in options.bins equal
 //   bins (last bin closed); the log one spans [min, max] of log10 |x| over the sample's non-zero
 //   elements in options.log_bins bins. A constant range [v, v] becomes [v - 0.5, v + 0.5]; a
@@ -45,11 +47,12 @@ TensorStats compute_weight_tensor_stats(const torch::Tensor& w, const StatsOptio
 
 // Streams a linear's input activations x [..., channels] (any floating dtype, any device; the
 // leading dimensions are flattened into tokens) into TensorStats with rows = tokens and
-// cols = channels; out_* stay empty. CPU batches are reduced on up to at::get_num_threads()
-// threads; other devices reduce on the device and transfer a few scalars and two [channels]
-// vectors per add(). The histogram sample (see above) stays on the device of its batch: up to
-// histogram_tokens x channels values (8192 x 11008 float32 = 360 MB with the defaults), so
-// callers holding many accumulators at once should lower histogram_tokens.
+// cols = channels; out_* stay empty. Other floating dtypes (bf16, fp16) are converted to one
+// float32 copy that every statistic and the sample share. CPU batches are reduced on up to
+// at::get_num_threads() threads; other devices reduce on the device and transfer a few scalars and
+// two [channels] vectors per add(). The histogram sample (see above) stays on the device of its
+// batch: up to histogram_tokens x channels values (8192 x 11008 float32 = 360 MB with the
+// defaults), so callers holding many accumulators at once should lower histogram_tokens.
 class ActivationStatsAccumulator {
 public:
     explicit ActivationStatsAccumulator(std::int64_t channels, StatsOptions options = {});

@@ -2,6 +2,11 @@
 // mean 1e4 and std 1 the raw sum of x^4 is 1e16 per element while the fourth central moment is
 // 3, and float64 keeps 16 digits -- nothing of the kurtosis would be left.
 //
+// Per-channel absmax and sum |x| of a float32 matrix come from the channel_stats kernel
+// (core/kernels/channel_stats.h: one pass, float64 sums in fixed 256-token chunks, the same bits
+// on the CPU and CUDA) when it runs on the matrix's device; the tiles then skip their two column
+// reductions. summarize_matrix_tensor_ops keeps the former all-torch reduction as the reference.
+//
 // Threads: core is compiled without OpenMP, so at::parallel_for would run inline here; the runs
 // go to std::threads instead. Each tile stays below torch's parallel grain and no op calls
 // BLAS, so no op inside a run forks an OpenMP team of its own: thousands of small forks per
@@ -20,6 +25,8 @@
 
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+
+#include "core/kernels/channel_stats.h"
 
 namespace qs::stats_detail {
 namespace {
@@ -139,17 +146,17 @@ struct PartialSummary {
     CentredMoments moments;
     double min = kInf, max = -kInf;
     std::int64_t count_above = 0, nonzero = 0;
-    torch::Tensor channel_absmax, channel_sum_abs;  // [channels] float64, on the tiles' device
+    // [channels] float64 on the tiles' device; undefined when the kernel reduces the channels.
+    torch::Tensor channel_absmax, channel_sum_abs;
 };
 
 void add_tile(PartialSummary& s, const Tile& tile, double outlier_value, Scratch& scratch)
 {
+    const bool with_channels = s.channel_absmax.defined();
     const torch::Tensor& x = tile.values;
     auto [lo, hi] = at::aminmax(x);
     auto magnitude = scratch.get(Scratch::kMagnitude, x.sizes(), x.options());
     at::abs_out(magnitude, x);
-    auto channel_absmax = magnitude.amax(0);
-    auto channel_sum_abs = magnitude.sum(0);
     auto above = count_above(magnitude, outlier_value, scratch);
     auto nonzero = count_above(magnitude, 0.0, scratch);
     // Centred about this tile's mean; d^3 = d^2 * d and d^4 = d^2 * d^2 summed as products.
@@ -170,9 +177,10 @@ void add_tile(PartialSummary& s, const Tile& tile, double outlier_value, Scratch
     s.max = std::max(s.max, v[5]);
     s.count_above += static_cast<std::int64_t>(v[6]);
     s.nonzero += static_cast<std::int64_t>(v[7]);
+    if (!with_channels) return;
     auto absmax_slice = s.channel_absmax.narrow(0, tile.first_channel, x.size(1));
-    at::maximum_out(absmax_slice, absmax_slice, channel_absmax);
-    s.channel_sum_abs.narrow(0, tile.first_channel, x.size(1)).add_(channel_sum_abs);
+    at::maximum_out(absmax_slice, absmax_slice, magnitude.amax(0));
+    s.channel_sum_abs.narrow(0, tile.first_channel, x.size(1)).add_(magnitude.sum(0));
 }
 
 std::vector<double> to_vector(const torch::Tensor& t)
@@ -241,7 +249,10 @@ CentredMoments merge(const CentredMoments& a, const CentredMoments& b)
     return r;
 }
 
-MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value)
+namespace {
+
+// Everything but the histograms, in tiles; the per-channel vectors only when `with_channels`.
+MatrixSummary summarize_tiles(const torch::Tensor& x2d, double outlier_value, bool with_channels)
 {
     std::vector<Tile> tiles;
     append_tiles(x2d, tiles);
@@ -251,8 +262,10 @@ MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value)
     for_each_run(std::int64_t(tiles.size()),
                  [&](std::int64_t run, std::int64_t first, std::int64_t end, Scratch& scratch) {
                      PartialSummary& p = partial[static_cast<std::size_t>(run)];
-                     p.channel_absmax = torch::zeros({x2d.size(1)}, channels_options);
-                     p.channel_sum_abs = torch::zeros({x2d.size(1)}, channels_options);
+                     if (with_channels) {
+                         p.channel_absmax = torch::zeros({x2d.size(1)}, channels_options);
+                         p.channel_sum_abs = torch::zeros({x2d.size(1)}, channels_options);
+                     }
                      for (std::int64_t t = first; t < end; ++t)
                          add_tile(p, tiles[static_cast<std::size_t>(t)], outlier_value, scratch);
                  });
@@ -265,6 +278,7 @@ MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value)
         total.max = std::max(total.max, p.max);
         total.count_above += p.count_above;
         total.nonzero += p.nonzero;
+        if (!with_channels) continue;
         at::maximum_out(total.channel_absmax, total.channel_absmax, p.channel_absmax);
         total.channel_sum_abs.add_(p.channel_sum_abs);
     }
@@ -274,9 +288,29 @@ MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value)
     s.max = total.max;
     s.count_above = total.count_above;
     s.zeros = x2d.numel() - total.nonzero;
-    s.channel_absmax = to_vector(total.channel_absmax);
-    s.channel_sum_abs = to_vector(total.channel_sum_abs);
+    if (with_channels) {
+        s.channel_absmax = to_vector(total.channel_absmax);
+        s.channel_sum_abs = to_vector(total.channel_sum_abs);
+    }
     return s;
+}
+
+}  // namespace
+
+MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value)
+{
+    if (x2d.scalar_type() != torch::kFloat32 || !kernels::channel_abs_stats_has_kernel(x2d))
+        return summarize_matrix_tensor_ops(x2d, outlier_value);
+    MatrixSummary s = summarize_tiles(x2d, outlier_value, /*with_channels=*/false);
+    const auto channels = kernels::channel_abs_stats(x2d);
+    s.channel_absmax = to_vector(channels.absmax);
+    s.channel_sum_abs = to_vector(channels.sum_abs);
+    return s;
+}
+
+MatrixSummary summarize_matrix_tensor_ops(const torch::Tensor& x2d, double outlier_value)
+{
+    return summarize_tiles(x2d, outlier_value, /*with_channels=*/true);
 }
 
 void fill_histograms(const std::vector<torch::Tensor>& pieces, int bins, int log_bins,

@@ -5,7 +5,9 @@
 // allocating and faulting them in costs several times the arithmetic. A fixed number of runs of
 // tiles are reduced on up to at::get_num_threads() threads and merged in order, so results do
 // not depend on the thread count. Other devices reduce the whole matrix at once and bring back
-// a few scalars and two [channels] vectors.
+// a few scalars and two [channels] vectors. The per-channel absmax and sum |x| of a float32
+// matrix come from the channel_stats kernel (core/kernels/channel_stats.h) on the CPU and, in
+// QS_CUDA builds, on CUDA devices.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +33,18 @@ struct MatrixSummary {
     double min = 0, max = 0;
     std::int64_t count_above = 0;  // |x| > outlier_value
     std::int64_t zeros = 0;
-    std::vector<double> channel_absmax;   // [channels]
-    std::vector<double> channel_sum_abs;  // [channels]; float32 within a tile, float64 beyond
+    std::vector<double> channel_absmax;  // [channels]
+    // [channels]: float64 over 256-token chunks from the kernel; in the tensor-op reduction
+    // float32 within a tile, float64 beyond.
+    std::vector<double> channel_sum_abs;
 };
 
-// x2d: [tokens > 0, channels], float32 or float64, any device.
+// x2d: [tokens > 0, channels], float32 or float64, any device. The channel vectors come from the
+// kernel for float32 on a device it runs on, otherwise from summarize_matrix_tensor_ops.
 MatrixSummary summarize_matrix(const torch::Tensor& x2d, double outlier_value);
+// The all-torch reduction (every statistic from the tiles): the reference summarize_matrix's
+// kernel path is tested against, and the path of float64 and of devices without the kernel.
+MatrixSummary summarize_matrix_tensor_ops(const torch::Tensor& x2d, double outlier_value);
 
 // The linear histogram over the pieces' [min, max] and the log10 |x| histogram over their
 // non-zero elements (conventions in tensor_stats.h). Pieces: [n, channels], float32 or float64.

@@ -17,4 +17,8 @@ struct ChannelAbsStats {
 // through a CPU copy.
 ChannelAbsStats channel_abs_stats(const torch::Tensor& x2d);
 
+// Whether channel_abs_stats reduces x on x's own device (the CPU; CUDA in QS_CUDA builds) rather
+// than through a CPU copy: callers with a device-side fallback take it otherwise.
+bool channel_abs_stats_has_kernel(const torch::Tensor& x);
+
 }  // namespace qs::kernels

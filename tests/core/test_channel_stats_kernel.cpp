@@ -1,8 +1,9 @@
 // The per-channel absmax / sum |x| loop (core/kernels/channel_stats_math.h, the arithmetic of the
-// CUDA kernel) against the statistics path ActivationStatsAccumulator uses (summarize_matrix in
+// CUDA kernel) against the former all-torch statistics path (summarize_matrix_tensor_ops in
 // core/analysis/tensor_stats_reduce.cpp) and a float64 torch reduction: absmax exactly, sum |x|
 // within float32 rounding of the tiled torch sums, on strided batches, sizes that are not a
-// multiple of the 256-token chunk, and NaN / -0.0 inputs.
+// multiple of the 256-token chunk, and NaN / -0.0 inputs. tests/core/test_tensor_stats_kernel.cpp
+// checks the accumulator that uses it.
 #include <cmath>
 #include <limits>
 
@@ -23,7 +24,7 @@ void check_against_torch(const torch::Tensor& x2d)
 {
     SCOPED_TRACE("[" + std::to_string(x2d.size(0)) + ", " + std::to_string(x2d.size(1)) + "]");
     const auto got = qs::kernels::channel_abs_stats(x2d);
-    const auto summary = qs::stats_detail::summarize_matrix(x2d, 1e9);
+    const auto summary = qs::stats_detail::summarize_matrix_tensor_ops(x2d, 1e9);
     const auto exact_sum = x2d.abs().to(torch::kFloat64).sum(0);
     ASSERT_EQ(got.absmax.numel(), x2d.size(1));
     for (std::int64_t c = 0; c < x2d.size(1); ++c) {
@@ -38,7 +39,7 @@ void check_against_torch(const torch::Tensor& x2d)
     }
 }
 
-TEST(ChannelStatsKernel, MatchesTheStatisticsPath)
+TEST(ChannelStatsKernel, MatchesTheTensorOpStatisticsPath)
 {
     torch::manual_seed(5);
     for (std::int64_t tokens : {1, 255, 256, 700, 2051}) {

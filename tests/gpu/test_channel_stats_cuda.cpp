@@ -1,11 +1,14 @@
 // The per-channel absmax / sum |x| kernel (core/kernels/channel_stats_cuda.cu) against the CPU
 // loop it shares channel_stats_math.h with: the same bits, absmax and the float64 sums, on
-// batches of one to many 256-token chunks, strided and with NaN.
+// batches of one to many 256-token chunks, strided and with NaN; and ActivationStatsAccumulator,
+// which reduces its channels with the kernel on either device: the same per-channel statistics
+// from a CUDA batch as from its CPU copy.
 #include <cstring>
 #include <limits>
 
 #include <gtest/gtest.h>
 
+#include "core/analysis/tensor_stats.h"
 #include "core/kernels/channel_stats.h"
 #include "tests/core/gptq_block_fixture.h"
 
@@ -42,6 +45,21 @@ TEST(ChannelStatsCuda, KernelMatchesCpuLoopBitForBit)
     const auto strided_gpu = qs::kernels::channel_abs_stats(on_gpu.slice(0, 0, 3000, 3));
     EXPECT_EQ(qs_test::bit_difference(strided_cpu.absmax, strided_gpu.absmax), "");
     EXPECT_TRUE(same_bits_f64(strided_cpu.sum_abs, strided_gpu.sum_abs));
+}
+
+TEST(ChannelStatsCuda, AccumulatorGivesTheCpuChannelStatistics)
+{
+    torch::manual_seed(10);
+    auto x = torch::randn({2, 1001, 512}) * 2.0;  // 2002 tokens: a partial last chunk
+    qs::ActivationStatsAccumulator on_cpu(512), on_gpu(512);
+    on_cpu.add(x);
+    on_gpu.add(x.cuda());
+    on_gpu.add(x.cuda().to(torch::kBFloat16));  // bf16 compute dtype: to float32 on the GPU
+    on_cpu.add(x.to(torch::kBFloat16));
+    const auto a = on_cpu.finish(), b = on_gpu.finish();
+    EXPECT_EQ(a.in_absmax, b.in_absmax);
+    EXPECT_EQ(a.in_mean_abs, b.in_mean_abs);
+    EXPECT_EQ(a.top_channels, b.top_channels);
 }
 
 }  // namespace
