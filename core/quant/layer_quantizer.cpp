@@ -62,6 +62,31 @@ std::map<std::string, torch::Tensor> capture_act_absmax(const ModelConfig& confi
     return absmax;
 }
 
+// A linear's final quantized weight: into the layer, or (offload) to the host in float32 with
+// the layer keeping the copy the forward would cast it to.
+void store_quantized(LayerWeights& weights, const std::string& module, torch::Tensor q,
+                     QuantizedWeightOffload* offload)
+{
+    const auto name = module + ".weight";
+    if (!offload) {
+        weights.set(name, std::move(q));
+        return;
+    }
+    weights.set(name, q.to(offload->layer_dtype));
+    offload->host[name] = q.to(torch::kCPU);
+}
+
+// Whether AWQ or SmoothQuant runs after a quantizing method (then RTN re-quantizes).
+bool scales_after_quantizing(const Recipe& recipe)
+{
+    bool quantized = false;
+    for (Method method : recipe.methods) {
+        if (method == Method::Gptq || method == Method::Rtn) quantized = true;
+        if (quantized && (method == Method::Awq || method == Method::SmoothQuant)) return true;
+    }
+    return false;
+}
+
 // Group of each of `cols` columns under contiguous groups of the format (c / group_size; one
 // group per row unless the format has groups narrower than the row).
 torch::Tensor contiguous_g_idx(std::int64_t cols, const QuantFormat& format)
@@ -73,7 +98,8 @@ torch::Tensor contiguous_g_idx(std::int64_t cols, const QuantFormat& format)
 }
 
 void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
-                  const std::vector<std::string>& linears, LayerQuantReport& layer_report)
+                  const std::vector<std::string>& linears, LayerQuantReport& layer_report,
+                  QuantizedWeightOffload* offload)
 {
     // After AWQ the weights are quantized with AWQ's own pseudo-quantizer, as the reference does.
     const bool awq = recipe.uses(Method::Awq);
@@ -96,14 +122,14 @@ void quantize_rtn(const Recipe& recipe, LayerWeights& weights,
         }
         lr.weight_relative_mse = relative_mse(q, w);
         layer_report.linears.push_back(lr);
-        weights.set(module + ".weight", q);
+        store_quantized(weights, module, std::move(q), offload);
     }
 }
 
 void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights& weights,
                    const torch::Tensor& inputs, const LayerContext& context,
                    LayerQuantReport& layer_report, Feedback* feedback,
-                   const CachedHessians* cached_hessians)
+                   const CachedHessians* cached_hessians, QuantizedWeightOffload* offload)
 {
     GptqOptions options;
     options.format = recipe.weights;
@@ -138,7 +164,7 @@ void quantize_gptq(const ModelConfig& config, const Recipe& recipe, LayerWeights
                 lr.g_idx = r.g_idx.cpu();
             }
             layer_report.linears.push_back(lr);
-            weights.set(module + ".weight", r.weight);
+            store_quantized(weights, module, std::move(r.weight), offload);
         }
     }
 }
@@ -270,12 +296,14 @@ void calibrate_static_activation_scales(const ModelConfig& config, const QuantFo
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
                                 LayerWeights& weights, const torch::Tensor& inputs,
                                 const LayerContext& context, Feedback* feedback,
-                                QuantizeObserver* observer, const CachedHessians* cached_hessians)
+                                QuantizeObserver* observer, const CachedHessians* cached_hessians,
+                                QuantizedWeightOffload* offload)
 {
     torch::NoGradGuard no_grad;
     // Scaling methods rewrite every linear and norm of the layer: in float32, as the references
     // (a half-precision master would round each product).
     if (recipe.uses(Method::Awq) || recipe.uses(Method::SmoothQuant)) promote_to_float32(weights);
+    if (scales_after_quantizing(recipe)) offload = nullptr;
     LayerQuantReport report_out;
     report_out.layer = layer_index;
     const auto linears = decoder_linear_names(config);
@@ -302,12 +330,12 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
                 break;
             case Method::Gptq:
                 quantize_gptq(config, recipe, weights, inputs, context, report_out, feedback,
-                              scaled ? nullptr : cached_hessians);
+                              scaled ? nullptr : cached_hessians, offload);
                 quantized = true;
                 break;
             case Method::Rtn:
                 if (!recipe.uses(Method::Gptq)) {
-                    quantize_rtn(recipe, weights, linears, report_out);
+                    quantize_rtn(recipe, weights, linears, report_out, offload);
                     quantized = true;
                 }
                 break;
@@ -317,11 +345,11 @@ LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe,
             report_out.notes.push_back(method_name(method) +
                                        " after quantization: re-quantized with RTN");
             report_out.linears.clear();
-            quantize_rtn(recipe, weights, linears, report_out);
+            quantize_rtn(recipe, weights, linears, report_out, offload);
         }
     }
     if (!quantized && recipe.weights.kind != FormatKind::None)
-        quantize_rtn(recipe, weights, linears, report_out);
+        quantize_rtn(recipe, weights, linears, report_out, offload);
     if (recipe.static_activations)
         calibrate_static_activation_scales(config, recipe.activations, weights, inputs, context);
     install_activation_quantization(weights, recipe.activations);

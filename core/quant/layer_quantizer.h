@@ -26,6 +26,16 @@ class QuantizeObserver;
 // method runs before GPTQ in the recipe.
 using CachedHessians = std::map<std::string, torch::Tensor>;
 
+// Final quantized weights kept off the compute device (quantize_model on a GPU with a
+// half-precision compute dtype): each quantized linear's float32 weight goes to `host` (CPU,
+// by weight name inside the layer) as soon as it is final, and the layer keeps it in
+// `layer_dtype` only, the dtype the forward casts it to anyway. The layer being quantized then
+// holds half-precision linears instead of float32 ones (0.3 GiB less at a 7B down_proj).
+struct QuantizedWeightOffload {
+    torch::ScalarType layer_dtype = torch::kBFloat16;
+    std::map<std::string, torch::Tensor> host;
+};
+
 struct LinearQuantReport {
     std::string module;
     std::string method;  // "gptq" or "rtn"
@@ -79,11 +89,15 @@ void run_layer_in_place(const ModelConfig& config, LayerWeights& weights, torch:
                         const LayerContext& context);
 
 // Applies the recipe to one layer in place and installs the activation fake-quantization.
+// `offload` (may be null) receives the float32 quantized weights, unless a scaling method
+// follows quantization in the recipe (it rescales them and RTN re-quantizes: float32 work on
+// the layer's own weights).
 LayerQuantReport quantize_layer(const ModelConfig& config, const Recipe& recipe, int layer_index,
                                 LayerWeights& weights, const torch::Tensor& inputs,
                                 const LayerContext& context, Feedback* feedback = nullptr,
                                 QuantizeObserver* observer = nullptr,
-                                const CachedHessians* cached_hessians = nullptr);
+                                const CachedHessians* cached_hessians = nullptr,
+                                QuantizedWeightOffload* offload = nullptr);
 
 // Installs fake quantization of every linear's input (FormatKind::None removes it); a linear
 // with a "<module>.input_scale" tensor uses that static scale, the others dynamic ranges.

@@ -166,6 +166,11 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
     // forward over the calibration inputs (in the compute dtype) casts them to it, which gives
     // the same values either way. The written checkpoint is float32.
     LayerStream stream(model, 0, -1, observer ? LayerDtype::Float32 : LayerDtype::Stored);
+    // Float32 quantized weights to the host as they are made (a GPU keeps the compute-dtype
+    // copies the forward uses). Observers read the layer's float32 weights: not with one.
+    const bool half_compute = model.compute_dtype() != torch::kFloat32;
+    const bool offload_weights =
+        !observer && half_compute && (!model.device().is_cpu() || options.force_offload);
     for (int i = 0; i < layers; ++i) {
         const std::string where = "layer " + std::to_string(i) + "/" + std::to_string(layers);
         report(feedback, layer_start(i), where);
@@ -182,6 +187,7 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
                                           : run_layer(config, weights, inputs, context);
         };
         torch::Tensor next;
+        QuantizedWeightOffload offload{model.compute_dtype(), {}};
         LayerQuantReport layer_report;
         layer_report.layer = i;
         if (selected) {
@@ -191,8 +197,10 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
                     ? &cache->fp_first_stage_hessians(i, recipe.gptq.true_sequential,
                                                       layer_feedback.get())
                     : nullptr;
-            layer_report = quantize_layer(config, recipe, i, weights, inputs, context,
-                                          layer_feedback.get(), observer, hessians);
+            layer_report =
+                quantize_layer(config, recipe, i, weights, inputs, context, layer_feedback.get(),
+                               observer, hessians, offload_weights ? &offload : nullptr);
+            result.offloaded_weights += static_cast<int>(offload.host.size());
             result.layers.push_back(layer_report);
             if (inputs.defined() && propagate_quantized) {
                 // Without an observer (which reads this layer's inputs afterwards) and with
@@ -217,8 +225,11 @@ QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,
         const std::string prefix = checkpoint_names(config, model.store()).layer_prefix(i);
         if (options.write_quant_params && selected) add_quant_params(params, prefix, layer_report);
         std::vector<torch::Tensor> keep;
-        for (const auto& [name, tensor] : weights.all())
-            add_layer_tensor(writer, prefix + name, tensor, keep);
+        for (const auto& [name, tensor] : weights.all()) {
+            const auto host = offload.host.find(name);
+            add_layer_tensor(writer, prefix + name,
+                             host != offload.host.end() ? host->second : tensor, keep);
+        }
         const std::string shard = "model-layer-" + std::to_string(i) + ".safetensors";
         writer.write(partial.path() + "/" + shard);
         total_bytes += fs::file_size(partial.path() + "/" + shard);

@@ -42,6 +42,11 @@ struct QuantizeOptions {
     // layouts store them: the dequantized weights then differ slightly from the default
     // float32-scale ones, and a packed export reproduces them bit for bit.
     bool fp16_scales = false;
+    // Keep the quantized linears' float32 weights on the host and only their compute-dtype
+    // copies in the layer (QuantizedWeightOffload). Automatic on a GPU with a half-precision
+    // compute dtype and no observer; this forces it on the CPU too (where it saves nothing; the
+    // tests use it to show that the checkpoint is the same).
+    bool force_offload = false;
 };
 
 // The parameters file of QuantizeOptions::write_quant_params (not part of the checkpoint index).
@@ -52,6 +57,8 @@ struct QuantizeResult {
     std::vector<LayerQuantReport> layers;
     std::vector<std::string> warnings;
     double seconds = 0;
+    int offloaded_weights =
+        0;  // quantized linears kept on the host (QuantizeOptions::force_offload)
 };
 
 QuantizeResult quantize_model(const CausalLM& model, const Recipe& recipe,

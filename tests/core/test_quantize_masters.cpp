@@ -107,5 +107,37 @@ TEST(QuantizeMasters, HalfPrecisionMastersWriteTheSameCheckpointAsFloat32Ones)
     }
 }
 
+// On a GPU the quantized linears' float32 weights go to the host and the layer keeps bf16 copies
+// (what the bf16 forward uses anyway). Forced on the CPU: the same checkpoint, bit for bit; a
+// scaling method after quantization (re-quantized by RTN) keeps everything in the layer.
+TEST(QuantizeMasters, OffloadedQuantizedWeightsWriteTheSameCheckpoint)
+{
+    QS_REQUIRE_SHARED();
+    test::TempDir tmp;
+    const auto dir = write_half_llama(tmp, DType::F16);
+    auto model = CausalLM::open(dir, torch::kCPU, true, torch::kBFloat16);
+    const std::vector<std::pair<std::string, int>> recipes = {
+        {"methods: [gptq]\nweights: int4-g32-asym\n", 14},
+        {"methods: [smoothquant, rtn]\nweights: int8-channel-sym\nactivations: int8-token-sym\n",
+         14},
+        {"methods: [rtn]\nweights: fp8-e4m3-channel\n", 14},
+        {"methods: [gptq, awq]\nweights: int4-g32-asym\n", 0},
+    };
+    for (const auto& [yaml, offloaded] : recipes) {
+        SCOPED_TRACE(yaml);
+        const auto r = recipe(yaml);
+        QuantizeOptions options;
+        options.force = true;
+        const auto in_layer = quantize_model(*model, r, tmp.file("in-layer"), options);
+        options.force_offload = true;
+        const auto on_host = quantize_model(*model, r, tmp.file("on-host"), options);
+        EXPECT_EQ(in_layer.offloaded_weights, 0);
+        EXPECT_EQ(on_host.offloaded_weights, offloaded);
+        int compared = 0;
+        EXPECT_EQ(differing_layer_tensors(tmp.file("in-layer"), tmp.file("on-host"), &compared), 0);
+        EXPECT_EQ(compared, 2 * 9);
+    }
+}
+
 }  // namespace
 }  // namespace qs
