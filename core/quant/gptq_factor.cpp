@@ -24,6 +24,8 @@ namespace {
 // Elements per task of the parallel in-place reversal; rows per task of the gather.
 constexpr std::int64_t kReverseGrain = 1 << 16;
 constexpr std::int64_t kGatherGrain = 64;
+// Elements per swap of the tensor-op reversal (16 MiB of float32 scratch).
+constexpr std::int64_t kReverseChunk = std::int64_t(1) << 22;
 // GPTQModel's damp_auto_increment: extra damping (times mean(diag H)) per failed factorisation.
 constexpr double kDampRetryIncrement = 0.0015;
 
@@ -36,8 +38,13 @@ bool factorisation_ok(const torch::Tensor& info)
 // flip({0, 1}) (A -> J A J) without a second n x n buffer.
 void reverse_in_place(torch::Tensor& t)
 {
-    if (!t.is_cpu() || !t.is_contiguous()) {
+    if (!t.is_contiguous()) {
         t.copy_(t.flatten().flip(0).view_as(t));
+        return;
+    }
+    if (!t.is_cpu()) {
+        // A GPU's factor: device memory holds H and this matrix, not a third copy.
+        reverse_elements_in_chunks(t, kReverseChunk);
         return;
     }
     float* p = t.data_ptr<float>();
@@ -121,7 +128,8 @@ torch::Tensor reversed_processing_order(const torch::Tensor& h, const torch::Ten
             perm.empty() ? n - 1 - i : perm[static_cast<std::size_t>(n - 1 - i)];
     if (!h.is_cpu() || !h.is_contiguous()) {
         auto index = torch::tensor(q, torch::kInt64).to(h.device());
-        auto a = h.index_select(0, index).index_select(1, index);
+        // One gather straight into A (two index_selects would hold an n x n intermediate too).
+        auto a = h.index({index.unsqueeze(1), index});
         a.diagonal().masked_fill_(dead.index_select(0, index), 1.0);
         return a;
     }
@@ -144,6 +152,20 @@ torch::Tensor reversed_processing_order(const torch::Tensor& h, const torch::Ten
 }
 
 }  // namespace
+
+void reverse_elements_in_chunks(torch::Tensor& t, std::int64_t chunk)
+{
+    auto flat = t.view({-1});
+    const auto n = flat.numel();
+    for (std::int64_t begin = 0; begin < n / 2; begin += chunk) {
+        const auto end = std::min(n / 2, begin + chunk);
+        auto low = flat.slice(0, begin, end);
+        auto high = flat.slice(0, n - end, n - begin);
+        const auto saved_low = low.flip(0);
+        low.copy_(high.flip(0));
+        high.copy_(saved_low);
+    }
+}
 
 torch::Tensor upper_cholesky_of_inverse_reference(const torch::Tensor& h)
 {

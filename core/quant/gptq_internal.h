@@ -37,6 +37,10 @@ struct InverseFactor {
     int retries = 0;     // failed attempts before it
 };
 
+// Reverses a contiguous tensor's element order in place with tensor ops, `chunk` elements of
+// scratch at a time (the factor's J A J on devices other than the CPU).
+void reverse_elements_in_chunks(torch::Tensor& t, std::int64_t chunk);
+
 // One attempt on an already damped H: undefined when H is not (numerically) positive definite.
 torch::Tensor upper_cholesky_of_inverse_reference(const torch::Tensor& h);
 torch::Tensor upper_cholesky_of_inverse_blocked(const torch::Tensor& h,

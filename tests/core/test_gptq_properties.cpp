@@ -411,3 +411,36 @@ TEST(GptqProperties, WithoutTheLossMatrixTheResultsAreTheSame)
         EXPECT_GT(a.total_error, 0.0);
     }
 }
+
+// The factor's element reversal with tensor ops in small chunks (the GPU path) is flip({0, 1}),
+// for odd and even element counts.
+TEST(GptqProperties, ChunkedReversalIsAFlip)
+{
+    for (auto [rows, cols] : {std::pair<std::int64_t, std::int64_t>{37, 41}, {16, 16}}) {
+        auto t = torch::randn({rows, cols});
+        const auto expected = t.flip({0, 1});
+        qs::gptq_detail::reverse_elements_in_chunks(t, 5);
+        EXPECT_TRUE(torch::equal(t, expected)) << rows << " x " << cols;
+    }
+}
+
+// The device path of the factor (one 2-D gather, used off the CPU and for strided H) gives the
+// CPU gather's factor bit for bit, with and without an act-order permutation.
+TEST(GptqProperties, FactorOfAStridedHessianIsTheSame)
+{
+    const auto h = random_hessian(96, 200, 8, {5});
+    const auto dead = h.diagonal() == 0;
+    const auto strided = h.t();  // H is symmetric: the same matrix, not contiguous
+    ASSERT_FALSE(strided.is_contiguous());
+    std::vector<std::int64_t> perm(96);
+    for (std::int64_t c = 0; c < 96; ++c)
+        perm[static_cast<std::size_t>(c)] = (c * 37) % 96;
+    for (const auto& order : {std::vector<std::int64_t>{}, perm}) {
+        const auto a =
+            qs::gptq_detail::damped_inverse_factor(h, dead, order, 0.01, 0, FactorMethod::Blocked);
+        const auto b = qs::gptq_detail::damped_inverse_factor(strided, dead, order, 0.01, 0,
+                                                              FactorMethod::Blocked);
+        EXPECT_TRUE(torch::equal(a.hinv, b.hinv)) << (order.empty() ? "identity" : "permuted");
+        EXPECT_EQ(a.damping, b.damping);
+    }
+}
