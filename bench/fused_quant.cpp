@@ -4,15 +4,14 @@
 // GB/s counts one float32 read and one write per element (8 bytes), the minimum traffic.
 // Every fused result is checked bit for bit against the torch one before it is timed.
 //   usage: fused_quant [--threads 2] [--reps 3]
-#include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <functional>
 #include <string>
 
 #include <ATen/Parallel.h>
 #include <torch/types.h>
 
+#include "bench/bench_common.h"
 #include "core/kernels/fused_quant.h"
 #include "core/quant/fp8_quantizer.h"
 #include "core/quant/int_quantizer.h"
@@ -21,19 +20,11 @@
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Quantizer = std::function<torch::Tensor(const torch::Tensor&)>;
 
 double best_ms(const Quantizer& f, const torch::Tensor& x, int reps)
 {
-    f(x);  // warm-up (allocator, page faults)
-    double best = 1e30;
-    for (int r = 0; r < reps; ++r) {
-        const auto t0 = Clock::now();
-        auto y = f(x);
-        best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    }
-    return best;
+    return 1e3 * qs_bench::best_seconds([&] { return f(x); }, reps);
 }
 
 bool same_bits(const torch::Tensor& a, const torch::Tensor& b)
@@ -58,32 +49,19 @@ void row(const char* name, const torch::Tensor& x, const Quantizer& torch_path,
                 exact ? "bit-exact" : "MISMATCH");
 }
 
-torch::Tensor with_outliers(std::int64_t rows, std::int64_t cols)
-{
-    torch::manual_seed(0);
-    auto x = torch::randn({rows, cols});
-    x.select(1, 7).mul_(50.0f);  // an outlier channel, as LLM activations have
-    x.select(1, cols / 3).mul_(20.0f);
-    return x;
-}
-
 }  // namespace
 
 int main(int argc, char** argv)
 {
     qs::reexec_with_passive_openmp_wait(argv);
-    int threads = 2, reps = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
-    }
+    const auto [threads, reps] = qs_bench::parse_threads_reps(argc, argv);
     qs::configure_threads(threads);
     std::printf("%s\n", qs::runtime_summary().c_str());
     std::printf("%-28s %-14s %10s %8s %10s %8s %9s\n", "case", "shape", "torch ms", "GB/s",
                 "fused ms", "GB/s", "speedup");
 
     using qs::MxElement;
-    auto w = with_outliers(4096, 11008);
+    auto w = qs_bench::with_outliers(4096, 11008);
     row(
         "weight MXFP4-32", w,
         [](const torch::Tensor& t) {
@@ -121,7 +99,7 @@ int main(int argc, char** argv)
         },
         reps);
 
-    auto a = with_outliers(2048, 4096);
+    auto a = qs_bench::with_outliers(2048, 4096);
     row(
         "activation INT8 per token", a,
         [](const torch::Tensor& t) {

@@ -52,6 +52,7 @@
 #include <torch/cuda.h>
 #endif
 
+#include "bench/bench_common.h"
 #include "core/eval/dataset_text.h"
 #include "core/eval/perplexity.h"
 #include "core/model/causal_lm.h"
@@ -63,14 +64,10 @@
 #include "core/util/threading.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using qs_bench::Clock;
+using qs_bench::seconds_since;
 
 namespace {
-
-double seconds_since(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 double gib(double bytes)
 {
@@ -306,16 +303,13 @@ double matmul_tflops(const torch::Device& device, torch::ScalarType type, std::i
 {
     auto options = torch::TensorOptions().device(device).dtype(type);
     auto a = torch::randn({n, n}, options), b = torch::randn({n, n}, options);
-    for (int i = 0; i < 2; ++i)
-        torch::mm(a, b);
-    synchronize(device);
-    double best = 1e30;
-    for (int rep = 0; rep < 3; ++rep) {
-        const auto t0 = Clock::now();
-        auto c = torch::mm(a, b);
-        synchronize(device);
-        best = std::min(best, seconds_since(t0));
-    }
+    const double best = qs_bench::best_seconds(
+        [&] {
+            auto c = torch::mm(a, b);
+            synchronize(device);
+            return c;
+        },
+        /*reps=*/3, /*warmups=*/2);
     return 2.0 * double(n) * double(n) * double(n) / best / 1e12;
 }
 

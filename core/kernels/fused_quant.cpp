@@ -16,12 +16,38 @@
 // GCC turns the selects of quant_math.h (clamps, the round-to-integer guard) into vector blends
 // only when it may evaluate both sides, i.e. without -ftrapping-math. That flag only concerns
 // floating-point exception traps, which nothing here enables: no reassociation, no contraction,
-// every result stays bit for bit the same (tests/core/test_fused_quant.cpp). Set before
-// quant_math.h so that its inline functions carry the same options as the loops they inline into.
+// every result stays bit for bit the same (tests/core/test_fused_quant.cpp). fp-contract=off:
+// GNU C++ defaults to -ffp-contract=fast, which fuses a * b + c into one FMA rounding wherever
+// the target has FMA, as the x86-64-v4 clones below do (nvcc runs with --fmad=false likewise).
+// Set before quant_math.h so that its inline functions carry the same options as the loops they
+// inline into.
 #if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__)
-#pragma GCC optimize("no-trapping-math")
+#pragma GCC optimize("no-trapping-math", "fp-contract=off")
 #endif
 #include "core/kernels/quant_math.h"
+
+// Function multiversioning of the loops below (GCC on x86-64 ELF, where the default build targets
+// baseline x86-64 = SSE2): one copy each for SSE2, AVX2 and x86-64-v4 (AVX-512), the loader
+// picking the widest the CPU has (an ifunc). Every copy does the same IEEE float32 operations per
+// element, in vectors of 4, 8 or 16 (fp-contract=off above keeps FMA out), so all give the same
+// bits. Defining QS_CPU_CLONES (empty) on the command line builds one plain copy, e.g. to run the
+// tests on a single -march.
+#ifndef QS_CPU_CLONES
+#if defined(__GNUC__) && !defined(__clang__) && !defined(__CUDACC__) && defined(__x86_64__) && \
+    defined(__ELF__)
+#define QS_CPU_CLONES __attribute__((target_clones("default", "avx2", "arch=x86-64-v4")))
+#else
+#define QS_CPU_CLONES
+#endif
+#endif
+
+// The helpers the cloned loops call: always inlined, so that each clone runs them with its
+// instruction set (a call would reach the baseline copy).
+#if defined(__GNUC__)
+#define QS_LOOP_INLINE [[gnu::always_inline]] inline
+#else
+#define QS_LOOP_INLINE inline
+#endif
 
 #ifdef QS_CUDA
 #include <c10/cuda/CUDAGuard.h>
@@ -72,7 +98,7 @@ void parallel_items(std::int64_t count, std::int64_t item_size, F&& f)
 // Max of |v[0, len)|, NaN-propagating: for non-negative floats the integer order of the bits is
 // the float order and every NaN (sign cleared) lies above +Inf, so an integer max (which
 // vectorises) is the torch.amax of the kernels' reduction.
-float absmax_of(const float* v, std::int64_t len)
+QS_LOOP_INLINE float absmax_of(const float* v, std::int64_t len)
 {
     std::int32_t m = 0;
     for (std::int64_t i = 0; i < len; ++i) {
@@ -82,23 +108,37 @@ float absmax_of(const float* v, std::int64_t len)
     return bits_float(static_cast<std::uint32_t>(m));
 }
 
-// Min, max (NaN if any element is NaN, as torch.min/max) and absmax of v[0, len), len >= 1.
-// Which zero a min or max of +-0 returns differs with the order; the parameters built from it
-// do not (int_quantizer.cpp: the range always holds 0).
+// A float's bits as an int32 whose signed order is the float order, -0 below +0 (a negative
+// float's magnitude bits flipped); NaNs fall outside +-Inf. The mapping is its own inverse.
+QS_LOOP_INLINE std::int32_t ordered_key(std::int32_t bits)
+{
+    return bits ^ ((bits >> 31) & 0x7fffffff);
+}
+
+// Min, max (NaN if any element is NaN, as torch.min/max) and absmax of v[0, len), len >= 1, in
+// one pass of integer min/max over ordered keys: that vectorises, where float selects would not
+// without -ffinite-math-only. Which zero a min or max of +-0 returns differs with the order; the
+// parameters built from it do not (int_quantizer.cpp: the range always holds 0; AWQ: the sign
+// of a zero point of +-0 cancels in q - zero).
 struct RangeOf {
     float lo, hi, amax;
 };
-RangeOf range_of(const float* v, std::int64_t len)
+QS_LOOP_INLINE RangeOf range_of(const float* v, std::int64_t len)
 {
-    float lo = v[0], hi = v[0];
-    std::int32_t nan = 0;
+    std::int32_t lo = 0x7fffffff, hi = -0x7fffffff - 1, nan = 0;
     for (std::int64_t i = 0; i < len; ++i) {
-        lo = v[i] < lo ? v[i] : lo;
-        hi = v[i] > hi ? v[i] : hi;
-        nan |= static_cast<std::int32_t>(v[i] != v[i]);
+        const auto b = static_cast<std::int32_t>(float_bits(v[i]));
+        const std::int32_t key = ordered_key(b);
+        lo = key < lo ? key : lo;
+        hi = key > hi ? key : hi;
+        nan |= static_cast<std::int32_t>((b & 0x7fffffff) > 0x7f800000);
     }
-    if (nan) lo = hi = quiet_nan();
-    return {lo, hi, absmax_of(v, len)};
+    if (nan) return {quiet_nan(), quiet_nan(), absmax_of(v, len)};
+    // The element of largest magnitude is the min or the max: absmax_of's max of |bits|.
+    const auto lo_abs = ordered_key(lo) & 0x7fffffff, hi_abs = ordered_key(hi) & 0x7fffffff;
+    return {bits_float(static_cast<std::uint32_t>(ordered_key(lo))),
+            bits_float(static_cast<std::uint32_t>(ordered_key(hi))),
+            bits_float(static_cast<std::uint32_t>(lo_abs > hi_abs ? lo_abs : hi_abs))};
 }
 
 // One MX block of FP elements: a vectorised pass with the exponent-field private exponent, then
@@ -106,7 +146,8 @@ RangeOf range_of(const float* v, std::int64_t len)
 // (Near the top of a binade both exponents round the element to the same power of two, so the
 // second pass is a guard more than a correction; it keeps the CPU on the kernels' function.)
 template <bool Even>
-void mx_fp_block(const float* src, float* dst, std::int64_t len, float scale, const MxFormat& f)
+QS_LOOP_INLINE void mx_fp_block(const float* src, float* dst, std::int64_t len, float scale,
+                                const MxFormat& f)
 {
     std::int32_t pending = 0;
     for (std::int64_t i = 0; i < len; ++i) {
@@ -120,34 +161,94 @@ void mx_fp_block(const float* src, float* dst, std::int64_t len, float scale, co
             dst[i] = mx_quantize_dequantize(src[i], scale, f, Even);
 }
 
-// rows x cols in groups of `group` columns: parameters from each group's range, then q-dq.
+// Rows [r0, r1) of rows x cols in groups of `group` columns: parameters from each group's
+// range, then q-dq.
+QS_CPU_CLONES
+void int_group_rows(const float* in, float* out, std::int64_t r0, std::int64_t r1,
+                    std::int64_t cols, std::int64_t group, int bits, bool symmetric, bool awq_style,
+                    bool fp16)
+{
+    for (auto r = r0; r < r1; ++r) {
+        for (std::int64_t c0 = 0; c0 < cols; c0 += group) {
+            const auto len = std::min(group, cols - c0);
+            const float* v = in + r * cols + c0;
+            float* o = out + r * cols + c0;
+            const auto range = range_of(v, len);
+            if (!awq_style) {
+                const auto p = gptq_int_params(range.lo, range.hi, bits, symmetric, fp16);
+                for (std::int64_t i = 0; i < len; ++i)
+                    o[i] = int_quantize_dequantize(v[i], p);
+            } else if (symmetric) {
+                const auto p = awq_int_params(range.lo, range.hi, range.amax, bits, true, fp16);
+                for (std::int64_t i = 0; i < len; ++i)
+                    o[i] = int_quantize_dequantize_signed(v[i], p);
+            } else {
+                const auto p = awq_int_params(range.lo, range.hi, range.amax, bits, false, fp16);
+                for (std::int64_t i = 0; i < len; ++i)
+                    o[i] = int_quantize_dequantize(v[i], p);
+            }
+        }
+    }
+}
+
 void int_groups_cpu(const float* in, float* out, std::int64_t rows, std::int64_t cols,
                     std::int64_t group, int bits, bool symmetric, bool awq_style, bool fp16)
 {
     parallel_items(rows, cols, [&](std::int64_t r0, std::int64_t r1) {
-        for (auto r = r0; r < r1; ++r) {
-            for (std::int64_t c0 = 0; c0 < cols; c0 += group) {
-                const auto len = std::min(group, cols - c0);
-                const float* v = in + r * cols + c0;
-                float* o = out + r * cols + c0;
-                const auto range = range_of(v, len);
-                if (!awq_style) {
-                    const auto p = gptq_int_params(range.lo, range.hi, bits, symmetric, fp16);
-                    for (std::int64_t i = 0; i < len; ++i)
-                        o[i] = int_quantize_dequantize(v[i], p);
-                } else if (symmetric) {
-                    const auto p = awq_int_params(range.lo, range.hi, range.amax, bits, true, fp16);
-                    for (std::int64_t i = 0; i < len; ++i)
-                        o[i] = int_quantize_dequantize_signed(v[i], p);
-                } else {
-                    const auto p =
-                        awq_int_params(range.lo, range.hi, range.amax, bits, false, fp16);
-                    for (std::int64_t i = 0; i < len; ++i)
-                        o[i] = int_quantize_dequantize(v[i], p);
-                }
-            }
-        }
+        int_group_rows(in, out, r0, r1, cols, group, bits, symmetric, awq_style, fp16);
     });
+}
+
+// Blocks [b0, b1) of the rows x n MX tensor, `nblocks` blocks a row (the last one may be short).
+QS_CPU_CLONES
+void mx_blocks(const float* src, float* dst, std::int64_t b0, std::int64_t b1, std::int64_t n,
+               std::int64_t nblocks, std::int64_t block_size, MxFormat f, bool even)
+{
+    for (auto b = b0; b < b1; ++b) {
+        const auto offset = (b / nblocks) * n + (b % nblocks) * block_size;
+        const auto len = std::min<std::int64_t>(block_size, n - (b % nblocks) * block_size);
+        const float scale = mx_block_scale(absmax_of(src + offset, len), f.emax);
+        // Separate loops per element kind and rounding: the INT ones vectorise (no log2).
+        if (f.ebits == 0 && !even) {
+            for (std::int64_t i = offset; i < offset + len; ++i)
+                dst[i] = mx_quantize_dequantize(src[i], scale, f, false);
+        } else if (f.ebits == 0) {
+            for (std::int64_t i = offset; i < offset + len; ++i)
+                dst[i] = mx_quantize_dequantize(src[i], scale, f, true);
+        } else if (!even) {
+            mx_fp_block<false>(src + offset, dst + offset, len, scale, f);
+        } else {
+            mx_fp_block<true>(src + offset, dst + offset, len, scale, f);
+        }
+    }
+}
+
+QS_LOOP_INLINE void fp8_span(const float* src, float* dst, std::int64_t len, float scale,
+                             const Fp8Format& f)
+{
+    for (std::int64_t i = 0; i < len; ++i)
+        dst[i] = fp8_quantize_dequantize(src[i], scale, f);
+}
+
+// Rows [r0, r1) of rows x n, each with the scale of its own absmax.
+QS_CPU_CLONES
+void fp8_rows(const float* src, float* dst, std::int64_t r0, std::int64_t r1, std::int64_t n,
+              Fp8Format f)
+{
+    for (auto r = r0; r < r1; ++r)
+        fp8_span(src + r * n, dst + r * n, n, fp8_scale(absmax_of(src + r * n, n), f), f);
+}
+
+// The per-tensor passes: a slice's absmax, then a slice with the tensor's scale.
+QS_CPU_CLONES
+float fp8_slice_absmax(const float* src, std::int64_t len)
+{
+    return absmax_of(src, len);
+}
+QS_CPU_CLONES
+void fp8_slice(const float* src, float* dst, std::int64_t len, float scale, Fp8Format f)
+{
+    fp8_span(src, dst, len, scale, f);
 }
 
 #ifdef QS_CUDA
@@ -223,24 +324,8 @@ torch::Tensor mx_quantize_dequantize_fused(const torch::Tensor& x, MxElement ele
         const float* src = in.data_ptr<float>();
         float* dst = out.data_ptr<float>();
         parallel_items(rows * nblocks, block_size, [&](std::int64_t b0, std::int64_t b1) {
-            const MxFormat format_local = format;  // a local: the stores cannot alias it
-            for (auto b = b0; b < b1; ++b) {
-                const auto offset = (b / nblocks) * n + (b % nblocks) * block_size;
-                const auto len = std::min<std::int64_t>(block_size, n - (b % nblocks) * block_size);
-                const float scale = mx_block_scale(absmax_of(src + offset, len), format_local.emax);
-                // Separate loops per element kind and rounding: the INT ones vectorise (no log2).
-                if (format_local.ebits == 0 && !even) {
-                    for (std::int64_t i = offset; i < offset + len; ++i)
-                        dst[i] = mx_quantize_dequantize(src[i], scale, format_local, false);
-                } else if (format_local.ebits == 0) {
-                    for (std::int64_t i = offset; i < offset + len; ++i)
-                        dst[i] = mx_quantize_dequantize(src[i], scale, format_local, true);
-                } else if (!even) {
-                    mx_fp_block<false>(src + offset, dst + offset, len, scale, format_local);
-                } else {
-                    mx_fp_block<true>(src + offset, dst + offset, len, scale, format_local);
-                }
-            }
+            // The format by value: a local, which the stores cannot alias.
+            mx_blocks(src, dst, b0, b1, n, nblocks, block_size, format, even);
         });
     }
 #ifdef QS_CUDA
@@ -313,26 +398,19 @@ torch::Tensor fp8_fake_quantize_fused(const torch::Tensor& x, Fp8Variant variant
         float* dst = out.data_ptr<float>();
         if (per_row) {
             parallel_items(rows, n, [&](std::int64_t r0, std::int64_t r1) {
-                const Fp8Format f = format;  // a local: the stores cannot alias it
-                for (auto r = r0; r < r1; ++r) {
-                    const float scale = fp8_scale(absmax_of(src + r * n, n), f);
-                    for (auto i = r * n; i < (r + 1) * n; ++i)
-                        dst[i] = fp8_quantize_dequantize(src[i], scale, f);
-                }
+                fp8_rows(src, dst, r0, r1, n, format);
             });
         } else {
             float amax = 0.0f;
             std::mutex mutex;
             parallel_items(n, 1, [&](std::int64_t i0, std::int64_t i1) {
-                const float part = absmax_of(src + i0, i1 - i0);
+                const float part = fp8_slice_absmax(src + i0, i1 - i0);
                 std::lock_guard<std::mutex> lock(mutex);
                 amax = nan_max(amax, part);
             });
             const float scale = fp8_scale(amax, format);
             parallel_items(n, 1, [&](std::int64_t i0, std::int64_t i1) {
-                const Fp8Format f = format;
-                for (auto i = i0; i < i1; ++i)
-                    dst[i] = fp8_quantize_dequantize(src[i], scale, f);
+                fp8_slice(src + i0, dst + i0, i1 - i0, scale, format);
             });
         }
     }

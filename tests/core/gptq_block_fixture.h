@@ -1,14 +1,16 @@
-// Random INT GPTQ block problems for the block-solver tests: the scalar row loop against the
-// reference and vectorised solvers (tests/core/test_gptq_block_kernel.cpp) and the CUDA kernel
-// against the row loop (tests/gpu/test_gptq_block_cuda.cpp). W ~ N(0, 0.02^2), Hinv the damped
-// inverse factor of H = 2/n X^T X from random activations with two outlier channels, groups of
-// every kind GPTQ uses (per-channel, dynamic, static in a shuffled act-order).
+// Random INT GPTQ problems for the block-solver tests: the scalar row loop against the reference
+// and vectorised solvers (tests/core/test_gptq_block_kernel.cpp) and the CUDA kernel against the
+// row loop (tests/gpu/test_gptq_block_cuda.cpp). W ~ N(0, 0.02^2), H = 2/n X^T X from random
+// activations with outlier channels; for one block, Hinv its damped inverse factor and groups of
+// every kind GPTQ uses (per-channel, dynamic, static in a shuffled act-order); for whole runs, W,
+// H and the INT GptqOptions.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -16,6 +18,7 @@
 
 #include <torch/torch.h>
 
+#include "core/quant/gptq.h"
 #include "core/quant/gptq_internal.h"
 #include "core/quant/int_quantizer.h"
 
@@ -38,7 +41,50 @@ struct GptqBlockCase {
     }
 };
 
-// The inputs of a run, on the CPU; every solver runs on its own copy.
+// H = 2/n X^T X of X [samples, cols] ~ N(0, 1) drawn from the current generator, with the
+// columns of `outliers` (channel, factor) scaled up, as LLM activations have.
+struct OutlierChannel {
+    std::int64_t channel;
+    double factor;
+};
+inline torch::Tensor random_hessian(std::int64_t cols, std::int64_t samples,
+                                    std::initializer_list<OutlierChannel> outliers)
+{
+    auto x = torch::randn({samples, cols});
+    for (const auto& o : outliers)
+        x.select(1, o.channel).mul_(o.factor);
+    return x.t().matmul(x) * (2.0 / double(samples));
+}
+
+// A whole GPTQ run's inputs: W [rows, cols] ~ N(0, 0.02^2) and H from `samples` activations
+// with one outlier channel.
+struct GptqRunProblem {
+    torch::Tensor w, h;
+};
+inline GptqRunProblem make_gptq_run_problem(std::uint64_t seed, std::int64_t rows,
+                                            std::int64_t cols, std::int64_t samples,
+                                            OutlierChannel outlier)
+{
+    torch::manual_seed(seed);
+    GptqRunProblem p;
+    p.w = torch::randn({rows, cols}) * 0.02;
+    p.h = random_hessian(cols, samples, {outlier});
+    return p;
+}
+
+// INT GPTQ options: `bits`, asymmetric, groups of `group` columns (0: per channel).
+inline qs::GptqOptions int_gptq_options(int bits, int group, bool act_order)
+{
+    qs::GptqOptions o;
+    o.format.kind = qs::FormatKind::Int;
+    o.format.bits = bits;
+    o.format.granularity = group > 0 ? qs::Granularity::Group : qs::Granularity::Channel;
+    o.format.group_size = group;
+    o.act_order = act_order;
+    return o;
+}
+
+// The inputs of a block-solver run, on the CPU; every solver runs on its own copy.
 struct GptqBlockProblem {
     torch::Tensor w, hinv;
     qs::gptq_detail::IntGroups groups;
@@ -49,10 +95,7 @@ inline GptqBlockProblem make_gptq_block_problem(const GptqBlockCase& c)
     torch::manual_seed(c.seed);
     GptqBlockProblem p;
     p.w = torch::randn({c.rows, c.cols}) * 0.02;
-    auto x = torch::randn({2 * c.cols, c.cols});
-    x.select(1, 3 % c.cols).mul_(20.0);
-    x.select(1, c.cols / 2).mul_(8.0);
-    auto h = x.t().matmul(x) * (2.0 / double(x.size(0)));
+    const auto h = random_hessian(c.cols, 2 * c.cols, {{3 % c.cols, 20.0}, {c.cols / 2, 8.0}});
     p.hinv = qs::gptq_detail::damped_inverse_factor(h, h.diagonal() == 0, {}, 0.01, 0,
                                                     qs::gptq_detail::FactorMethod::Reference)
                  .hinv;

@@ -84,56 +84,37 @@ TEST(GptqBlockKernel, RowLoopMatchesReferenceAndFastBitForBit)
         for (bool symmetric : {false, true})
             for (int group : {32, 128, 0})
                 for (std::int64_t rows : {37, 100}) {
-                    GptqBlockCase c;
-                    c.rows = rows;
-                    c.cols = 200;  // blocks of 128 and 72 columns, a partial last group
-                    c.bits = bits;
-                    c.symmetric = symmetric;
-                    c.group = group;
-                    c.seed = std::uint64_t(bits * 1000 + group * 10 + symmetric + rows);
-                    check_case(c);
+                    // 200 columns: blocks of 128 and 72 columns, a partial last group.
+                    check_case(
+                        {.rows = rows,
+                         .cols = 200,
+                         .bits = bits,
+                         .symmetric = symmetric,
+                         .group = group,
+                         .seed = std::uint64_t(bits * 1000 + group * 10 + symmetric + rows)});
                 }
 }
 
 TEST(GptqBlockKernel, StaticActOrderGroupsOddSizesAndBlocksizes)
 {
-    GptqBlockCase c;
-    c.rows = 53;
-    c.cols = 160;
-    c.group = 32;
-    c.static_shuffled = true;  // the group changes from one column to the next
-    for (bool symmetric : {false, true}) {
-        c.symmetric = symmetric;
-        check_case(c);
-    }
-    GptqBlockCase one_row;
-    one_row.rows = 1;
-    one_row.cols = 70;
-    one_row.bits = 3;
-    check_case(one_row, 32);  // blocks of 32, 32, 6
-    GptqBlockCase wide;
-    wide.rows = 17;
-    wide.cols = 300;
-    wide.group = 64;
-    check_case(wide, 300);  // one block of the whole row
+    // Static groups in a shuffled order: the group changes from one column to the next.
+    for (bool symmetric : {false, true})
+        check_case({.rows = 53,
+                    .cols = 160,
+                    .symmetric = symmetric,
+                    .group = 32,
+                    .static_shuffled = true});
+    check_case({.rows = 1, .cols = 70, .bits = 3}, 32);       // blocks of 32, 32, 6
+    check_case({.rows = 17, .cols = 300, .group = 64}, 300);  // one block of the whole row
 }
 
 // gptq_quantize_with dispatches the Rows solver: whole runs equal the vectorised solver's.
 TEST(GptqBlockKernel, GptqRunWithRowSolverEqualsFastSolver)
 {
-    torch::manual_seed(7);
-    const auto w = torch::randn({45, 192}) * 0.02;
-    auto x = torch::randn({400, 192});
-    x.select(1, 5).mul_(15.0);
-    const auto h = x.t().matmul(x) * (2.0 / 400.0);
+    const auto [w, h] = qs_test::make_gptq_run_problem(7, 45, 192, 400, {5, 15.0});
     for (bool act_order : {false, true})
         for (int group : {0, 64}) {
-            qs::GptqOptions o;
-            o.format.kind = qs::FormatKind::Int;
-            o.format.bits = 4;
-            o.format.granularity = group > 0 ? qs::Granularity::Group : qs::Granularity::Channel;
-            o.format.group_size = group;
-            o.act_order = act_order;
+            auto o = qs_test::int_gptq_options(4, group, act_order);
             o.static_groups = act_order;
             o.blocksize = 100;
             SCOPED_TRACE("act_order " + std::to_string(act_order) + " group " +

@@ -51,43 +51,33 @@ TEST(GptqBlockCuda, KernelMatchesCpuRowLoopBitForBit)
     for (int bits : {2, 3, 4, 8})
         for (bool symmetric : {false, true})
             for (int group : {32, 128, 0}) {
-                GptqBlockCase c;
-                c.rows = 1000;  // 16 thread blocks of 64 rows, the last one partial
-                c.cols = 384;
-                c.bits = bits;
-                c.symmetric = symmetric;
-                c.group = group;
-                c.seed = std::uint64_t(bits * 100 + group + symmetric);
+                // 1000 rows: 16 thread blocks of 64 rows, the last one partial.
+                const GptqBlockCase c{.rows = 1000,
+                                      .cols = 384,
+                                      .bits = bits,
+                                      .symmetric = symmetric,
+                                      .group = group,
+                                      .seed = std::uint64_t(bits * 100 + group + symmetric)};
                 check_blocks_on_gpu(c, 128);
             }
 }
 
 TEST(GptqBlockCuda, ActOrderGroupsAndBlockSizes)
 {
-    GptqBlockCase c;
-    c.rows = 333;
-    c.cols = 256;
-    c.group = 32;
-    c.static_shuffled = true;
+    GptqBlockCase c{.rows = 333, .cols = 256, .group = 32, .static_shuffled = true};
     check_blocks_on_gpu(c, 128);
     // 16 columns: 1 KiB of shared memory; 200: 160 KB, above the 48 KiB default (opt-in path).
     c.static_shuffled = false;
     check_blocks_on_gpu(c, 16);
     check_blocks_on_gpu(c, 200);
-    GptqBlockCase tiny;
-    tiny.rows = 1;
-    tiny.cols = 40;
-    check_blocks_on_gpu(tiny, 128);
+    check_blocks_on_gpu({.rows = 1, .cols = 40}, 128);
 }
 
 // A block whose Hinv does not fit in shared memory (300 columns: 352 KB) runs the reference's
 // tensor ops on the device instead: the same GPTQ, to float32 rounding.
 TEST(GptqBlockCuda, OversizedBlockFallsBackToTensorOps)
 {
-    GptqBlockCase c;
-    c.rows = 200;
-    c.cols = 300;
-    c.group = 64;
+    const GptqBlockCase c{.rows = 200, .cols = 300, .group = 64};
     const auto problem = qs_test::make_gptq_block_problem(c);
     auto cpu = qs_test::make_block_state(problem, torch::kCPU);
     auto gpu = qs_test::make_block_state(problem, torch::Device(torch::kCUDA, 0));
@@ -107,17 +97,8 @@ TEST(GptqBlockCuda, OversizedBlockFallsBackToTensorOps)
 // Whole runs: the CUDA path (factor, kernel, cuBLAS lazy updates on the device) is GPTQ too.
 TEST(GptqBlockCuda, GptqOnCudaAgreesWithCpu)
 {
-    torch::manual_seed(11);
-    const auto w = torch::randn({512, 384}) * 0.02;
-    auto x = torch::randn({1024, 384});
-    x.select(1, 9).mul_(12.0);
-    const auto h = x.t().matmul(x) * (2.0 / 1024.0);
-    qs::GptqOptions o;
-    o.format.kind = qs::FormatKind::Int;
-    o.format.bits = 4;
-    o.format.granularity = qs::Granularity::Group;
-    o.format.group_size = 128;
-    o.act_order = true;
+    const auto [w, h] = qs_test::make_gptq_run_problem(11, 512, 384, 1024, {9, 12.0});
+    const auto o = qs_test::int_gptq_options(4, 128, /*act_order=*/true);
     const auto on_cpu = qs::gptq_quantize(w, h, o);
     const auto on_gpu = qs::gptq_quantize(w.cuda(), h.cuda(), o);
     ASSERT_TRUE(on_gpu.weight.is_cuda());
