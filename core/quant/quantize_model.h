@@ -8,9 +8,11 @@
 //      release it;
 //   3. copy embeddings, final norm and head, tokenizer files and config.json (with a
 //      "quantization_config" naming the recipe and the activation format), write the index.
-// Memory: one layer plus the calibration activations (2 x samples x seqlen x hidden values).
-// Calibration runs in the model's compute dtype (the activations handed to GPTQ, AWQ and
-// SmoothQuant are converted to float32); weights are quantized in float32 and written as float32.
+// Memory: two layers (the current one and the next, prefetched) as the checkpoint stores them
+// (float32 only for an observer), plus the calibration activations (samples x seqlen x hidden
+// values; twice that when GPTQ's next inputs cannot overwrite them). Calibration runs in the
+// model's compute dtype (the activations handed to GPTQ, AWQ and SmoothQuant are converted to
+// float32); weights are quantized in float32 and written as float32.
 // The output is written to "<out>.partial-XXXXXX" and renamed at the end: a failure or cancel
 // leaves no directory under the target name, and an existing target is only replaced with force.
 #pragma once
