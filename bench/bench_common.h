@@ -1,16 +1,20 @@
 // What the bench/ programs share: wall-clock timing (best of N runs after warm-ups), the
-// synthetic activation-like matrix with outlier channels, and the --threads / --reps options of
-// the micro benchmarks. Header-only: a bench includes it, no CMake change.
+// synthetic activation-like matrix with outlier channels, and the start of the micro benchmarks
+// (--threads / --reps, passive OpenMP waiting, the runtime line). Header-only: a bench includes
+// it, no CMake change.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <type_traits>
 
 #include <torch/types.h>
+
+#include "core/util/threading.h"
 
 namespace qs_bench {
 
@@ -68,6 +72,17 @@ inline ThreadsReps parse_threads_reps(int argc, char** argv)
         if (!std::strcmp(argv[i], "--reps")) o.reps = std::atoi(argv[i + 1]);
     }
     return o;
+}
+
+// The micro benchmarks' start: passive OpenMP waiting (re-executes the program if it must), the
+// --threads option applied and the runtime line printed. Returns --reps.
+inline int start_micro_bench(int argc, char** argv)
+{
+    qs::reexec_with_passive_openmp_wait(argv);
+    const auto options = parse_threads_reps(argc, argv);
+    qs::configure_threads(options.threads);
+    std::printf("%s\n", qs::runtime_summary().c_str());
+    return options.reps;
 }
 
 }  // namespace qs_bench

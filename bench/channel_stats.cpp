@@ -8,43 +8,23 @@
 // of the tensor-op sums (the largest relative difference is printed).
 //   usage: channel_stats [--threads 2] [--reps 3]
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
-#include <functional>
 
 #include <torch/types.h>
 
+#include "bench/bench_common.h"
 #include "core/analysis/tensor_stats.h"
 #include "core/analysis/tensor_stats_reduce.h"
 #include "core/kernels/channel_stats.h"
-#include "core/util/threading.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double best_ms(const std::function<void()>& f, int reps)
+template <typename F>
+double best_ms(F&& f, int reps)
 {
-    f();  // warm-up (allocator, page faults)
-    double best = 1e30;
-    for (int r = 0; r < reps; ++r) {
-        const auto t0 = Clock::now();
-        f();
-        best = std::min(best, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    }
-    return best;
-}
-
-torch::Tensor with_outliers(std::int64_t rows, std::int64_t cols)
-{
-    torch::manual_seed(0);
-    auto x = torch::randn({rows, cols});
-    x.select(1, 7).mul_(50.0f);  // outlier channels, as LLM activations have
-    x.select(1, cols / 3).mul_(20.0f);
-    return x;
+    return 1e3 * qs_bench::best_seconds(f, reps);
 }
 
 // Whether the kernel reduction equals the tensor-op one; prints the largest relative difference
@@ -78,7 +58,7 @@ bool same_summary(const qs::stats_detail::MatrixSummary& a,
 
 void run(std::int64_t tokens, std::int64_t channels, int reps)
 {
-    const auto x = with_outliers(tokens, channels);
+    const auto x = qs_bench::with_outliers(tokens, channels);
     std::printf("[%lld, %lld] float32\n", static_cast<long long>(tokens),
                 static_cast<long long>(channels));
     const auto kernel = qs::stats_detail::summarize_matrix(x, 6.0);
@@ -109,14 +89,7 @@ void run(std::int64_t tokens, std::int64_t channels, int reps)
 
 int main(int argc, char** argv)
 {
-    qs::reexec_with_passive_openmp_wait(argv);
-    int threads = 2, reps = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-        if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
-    }
-    qs::configure_threads(threads);
-    std::printf("%s\n", qs::runtime_summary().c_str());
+    const int reps = qs_bench::start_micro_bench(argc, argv);
     run(8192, 11008, reps);
     run(8192, 4096, reps);
     return 0;

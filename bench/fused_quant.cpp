@@ -16,7 +16,6 @@
 #include "core/quant/fp8_quantizer.h"
 #include "core/quant/int_quantizer.h"
 #include "core/quant/mx_quantizer.h"
-#include "core/util/threading.h"
 
 namespace {
 
@@ -53,10 +52,7 @@ void row(const char* name, const torch::Tensor& x, const Quantizer& torch_path,
 
 int main(int argc, char** argv)
 {
-    qs::reexec_with_passive_openmp_wait(argv);
-    const auto [threads, reps] = qs_bench::parse_threads_reps(argc, argv);
-    qs::configure_threads(threads);
-    std::printf("%s\n", qs::runtime_summary().c_str());
+    const int reps = qs_bench::start_micro_bench(argc, argv);
     std::printf("%-28s %-14s %10s %8s %10s %8s %9s\n", "case", "shape", "torch ms", "GB/s",
                 "fused ms", "GB/s", "speedup");
 

@@ -16,20 +16,21 @@
 //   [rows, cols] x [cols, 2048] (the lazy update's operands, with a wider inner block).
 //   usage: gptq_layer [--shapes full|square|small] [--sequences 128] [--seqlen 512]
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
 
 #include <torch/types.h>
 
+#include "bench/bench_common.h"
 #include "core/quant/gptq.h"
 #include "core/quant/gptq_internal.h"
 #include "core/util/threading.h"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using qs_bench::Clock;
+using qs_bench::seconds_since;
 
 constexpr int kGroupSize = 128;
 constexpr int kBlockSize = 128;
@@ -38,22 +39,11 @@ constexpr double kOutlierScale = 10.0;
 constexpr std::int64_t kOutlierStride = 997;  // one outlier channel per ~1000
 constexpr std::int64_t kMmInner = 2048;
 
-double seconds_since(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
 double measure_mm_gflops(std::int64_t m, std::int64_t k, std::int64_t n)
 {
     auto a = torch::randn({m, k});
     auto b = torch::randn({k, n});
-    torch::mm(a, b);  // warm-up
-    double best = 1e30;
-    for (int rep = 0; rep < 3; ++rep) {
-        auto t0 = Clock::now();
-        auto c = torch::mm(a, b);
-        best = std::min(best, seconds_since(t0));
-    }
+    const double best = qs_bench::best_seconds([&] { return torch::mm(a, b); }, 3);
     return 2.0 * double(m) * double(k) * double(n) / best / 1e9;
 }
 

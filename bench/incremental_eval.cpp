@@ -5,7 +5,6 @@
 // int4-g128) and re-evaluated incrementally, for k = L-1, L/2 and 0, against a full evaluation of
 // the same model. Prints seconds, layers re-run, speed-up and |ppl difference|.
 //   usage: incremental_eval [--layers 8] [--hidden 1024] [--windows 16] [--seqlen 512]
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
+#include "bench/bench_common.h"
 #include "core/eval/incremental_perplexity.h"
 #include "core/eval/perplexity.h"
 #include "core/io/safetensors_writer.h"
@@ -26,12 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double since(Clock::time_point t0)
-{
-    return std::chrono::duration<double>(Clock::now() - t0).count();
-}
+using qs_bench::Clock;
+using qs_bench::seconds_since;
 
 long long option(int argc, char** argv, const std::string& name, long long fallback)
 {
@@ -112,7 +108,7 @@ int main(int argc, char** argv)
     qs::IncrementalPerplexity incremental(*model, tokens, options, 4096);
     auto t0 = Clock::now();
     const double base = incremental.evaluate(provider, 0).ppl;
-    const double first_seconds = since(t0);
+    const double first_seconds = seconds_since(t0);
     std::printf(
         "model: %lld layers, hidden %lld, %lld windows x %lld tokens; boundary cache "
         "%.1f MB (stride %d)\n",
@@ -121,20 +117,20 @@ int main(int argc, char** argv)
     std::printf("first evaluation (fills the cache): %.2f s, ppl %.4f\n", first_seconds, base);
     t0 = Clock::now();
     const double plain = qs::evaluate_perplexity(*model, tokens, options).ppl;
-    std::printf("evaluate_perplexity (no cache): %.2f s, ppl %.4f (|diff| %.2e)\n", since(t0),
-                plain, std::abs(plain - base));
+    std::printf("evaluate_perplexity (no cache): %.2f s, ppl %.4f (|diff| %.2e)\n",
+                seconds_since(t0), plain, std::abs(plain - base));
     std::printf("| changed layer | incremental s | layers re-run | full s | speed-up | |dppl| |\n");
     std::printf("|---|---|---|---|---|---|\n");
     for (long long k : {layers - 1, layers / 2, 0LL}) {
         quantized_layer = int(k);
         t0 = Clock::now();
         const double inc = incremental.evaluate(provider, int(k)).ppl;
-        const double inc_s = since(t0);
+        const double inc_s = seconds_since(t0);
         const int rerun = incremental.layers_run_last();
         qs::IncrementalPerplexity fresh(*model, tokens, options, 4096);
         t0 = Clock::now();
         const double full_q = fresh.evaluate(provider, 0).ppl;  // every layer and the head
-        const double full_s = since(t0);
+        const double full_s = seconds_since(t0);
         std::printf("| %lld | %.3f | %d | %.3f | %.1fx | %.2e |\n", k, inc_s, rerun, full_s,
                     full_s / inc_s, std::abs(inc - full_q));
         // Restore layer k to full precision for the next row.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/kernels/channel_stats_math.h"
+#include "core/kernels/kernel_device.h"
 #include "core/quant/gptq_internal.h"
 #include "core/util/error.h"
 
@@ -83,11 +84,7 @@ void run_cpu(const ChannelStatsArgs& a)
 
 bool channel_abs_stats_has_kernel(const torch::Tensor& x)
 {
-#ifdef QS_CUDA
-    return x.is_cpu() || x.is_cuda();
-#else
-    return x.is_cpu();
-#endif
+    return device_has_kernel(x);
 }
 
 ChannelAbsStats channel_abs_stats(const torch::Tensor& x2d)

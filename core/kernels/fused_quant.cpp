@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/kernels/kernel_device.h"
 #include "core/quant/fp8_quantizer.h"
 #include "core/quant/gptq_internal.h"
 #include "core/quant/int_quantizer.h"
@@ -263,17 +264,6 @@ void check_cuda(const char* error, const char* what)
 }
 #endif
 
-// Whether x's device has a fused path: the CPU always, CUDA in QS_CUDA builds; other devices
-// take the tensor-op implementations.
-bool has_kernel(const torch::Tensor& x)
-{
-#ifdef QS_CUDA
-    return x.is_cpu() || x.is_cuda();
-#else
-    return x.is_cpu();
-#endif
-}
-
 // INT quantize-dequantize of `in` [rows, cols] (float32, contiguous) in column groups, with the
 // GPTQ parameters or (awq) the AWQ/SmoothQuant pseudo-quantizer's, on in's device.
 torch::Tensor int_groups_kernel(const torch::Tensor& in, std::int64_t rows, std::int64_t cols,
@@ -312,7 +302,8 @@ torch::Tensor mx_quantize_dequantize_fused(const torch::Tensor& x, MxElement ele
                       std::to_string(block_size));
     if (x.numel() == 0) return x.clone();
     const bool on_cpu = x.is_cpu();
-    if (!has_kernel(x)) return mx_quantize_dequantize_tensor_ops(x, element, block_size, rounding);
+    if (!device_has_kernel(x))
+        return mx_quantize_dequantize_tensor_ops(x, element, block_size, rounding);
     const auto format = mx_format(element);
     const bool even = rounding == Rounding::Even;
     auto in = staged(x);
@@ -346,7 +337,7 @@ torch::Tensor int_fake_quantize_groups_fused(const torch::Tensor& w, int bits, b
     check_bits(bits);
     if (w.dim() != 2) throw QsError("integer quantizer: expected a 2-D weight");
     if (w.numel() == 0) return w.to(torch::kFloat32).clone();
-    if (!has_kernel(w)) {
+    if (!device_has_kernel(w)) {
         Fp16ScaleScope scope(fp16_scales);
         return int_fake_quantize_groups_tensor_ops(w, bits, symmetric, group_size);
     }
@@ -366,7 +357,7 @@ torch::Tensor int_activation_fake_quantize_fused(const torch::Tensor& x, int bit
     const std::int64_t cols = last_dim(in);
     const std::int64_t rows = in.numel() / cols;
     const std::int64_t group = group_size <= 0 || group_size >= cols ? cols : group_size;
-    if (!has_kernel(x)) {
+    if (!device_has_kernel(x)) {
         // The torch path of fake_quantize.cpp, column group by column group.
         Fp16ScaleScope scope(fp16_scales);
         auto rows2d = in.reshape({rows, cols});
@@ -387,7 +378,7 @@ torch::Tensor fp8_fake_quantize_fused(const torch::Tensor& x, Fp8Variant variant
 {
     if (x.numel() == 0) return x.clone();
     const bool on_cpu = x.is_cpu();
-    if (!has_kernel(x)) return fp8_fake_quantize_tensor_ops(x, variant, per_row);
+    if (!device_has_kernel(x)) return fp8_fake_quantize_tensor_ops(x, variant, per_row);
     const auto format = fp8_format(variant);
     auto in = staged(x);
     auto out = torch::empty_like(in);
