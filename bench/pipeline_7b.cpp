@@ -465,11 +465,11 @@ int main(int argc, char** argv)
             gib(budget.layer_bytes), dtype_bytes, dtype_name.c_str(), (long long)o.calib_samples,
             (long long)seqlen, (long long)c.hidden_size, gib(budget.activation_bytes),
             gib(budget.total()));
-        if (dtype_bytes != 4)
-            std::printf(
-                "  (quantize_model streams float32 master weights whatever the compute "
-                "dtype: 2 layers = %.3f GiB there)\n",
-                gib(2 * budget.layer_bytes * 4 / dtype_bytes));
+        std::printf(
+            "  (quantize_model streams the layers as stored, %s here, and quantizes each linear "
+            "in float32; on a GPU with a half-precision dtype the finished float32 linears go to "
+            "the host)\n",
+            c.torch_dtype.c_str());
 
         // The rate of each dtype (TFLOP/s, 0 where not measured): bf16 is the issue's
         // reference ("the GPU's bf16 matmul rate"), the compute dtype's is the fair one.
