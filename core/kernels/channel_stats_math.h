@@ -13,11 +13,9 @@
 #pragma once
 
 #include <cstdint>
-#if !defined(__CUDA_ARCH__)
-#include <cmath>
-#endif
 
 #include "core/kernels/host_device.h"
+#include "core/kernels/quant_math.h"
 
 namespace qs::kernels {
 
@@ -38,16 +36,6 @@ QS_HD std::int64_t channel_stats_chunks(std::int64_t tokens)
     return (tokens + kChannelStatsChunk - 1) / kChannelStatsChunk;
 }
 
-// IEEE abs (the sign bit cleared: |-0| = +0, NaN stays NaN), as torch's abs.
-QS_HD float channel_stats_abs(float v)
-{
-#if defined(__CUDA_ARCH__)
-    return fabsf(v);
-#else
-    return std::fabs(v);
-#endif
-}
-
 // The larger, or NaN when either is NaN (torch.amax / torch.maximum): a NaN m is kept (no v
 // compares greater), a NaN v taken.
 QS_HD float channel_stats_max(float m, float v)
@@ -58,7 +46,7 @@ QS_HD float channel_stats_max(float m, float v)
 // One element into a running (absmax, sum |x|).
 QS_HD void channel_stats_step(float& m, double& s, float x)
 {
-    const float v = channel_stats_abs(x);
+    const float v = abs_f(x);
     m = channel_stats_max(m, v);
     s += double(v);
 }

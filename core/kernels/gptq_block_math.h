@@ -13,10 +13,10 @@
 // Plain C++ only (no torch; std:: math only in host branches): nvcc compiles this for the GPU.
 #pragma once
 
-#include <cmath>
 #include <cstdint>
 
 #include "core/kernels/host_device.h"
+#include "core/kernels/quant_math.h"
 
 namespace qs::kernels {
 
@@ -36,41 +36,11 @@ struct GptqBlockArgs {
     float maxq = 15.0f;  // 2^bits - 1
 };
 
-// |x| and copysign: the CUDA math functions in device code, <cmath> on the host.
-QS_HD float gptq_fabs(float x)
-{
-#if defined(__CUDA_ARCH__)
-    return fabsf(x);
-#else
-    return std::fabs(x);
-#endif
-}
-
-QS_HD float gptq_copysign(float magnitude, float sign)
-{
-#if defined(__CUDA_ARCH__)
-    return copysignf(magnitude, sign);
-#else
-    return std::copysign(magnitude, sign);
-#endif
-}
-
-// Floats from 2^23 on are integers; below it, adding and subtracting 2^23 rounds to an integer in
-// the default round-to-nearest-even mode (as torch.round). The sign is put back afterwards so
-// that -0.4 rounds to -0.0 like nearbyint; NaN is not below 2^23 and passes through.
-QS_HD float gptq_round_half_even(float x)
-{
-    constexpr float kRoundMagic = 8388608.0f;
-    const float ax = gptq_fabs(x);
-    if (!(ax < kRoundMagic)) return x;
-    return gptq_copysign((ax + kRoundMagic) - kRoundMagic, x);
-}
-
 // quant.py quantize(): scale * (clamp(round(w / scale) + zero, 0, maxq) - zero). NaN propagates
 // as through torch.clamp (both comparisons are false).
 QS_HD float gptq_int_quantize(float w, float scale, float zero, float maxq)
 {
-    float code = gptq_round_half_even(w / scale) + zero;
+    float code = round_half_even(w / scale) + zero;
     code = code < 0.0f ? 0.0f : (code > maxq ? maxq : code);
     return scale * (code - zero);
 }

@@ -225,8 +225,12 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
     // [rows, cols] buffers beside the factor are W and, when asked for, the losses.
     const auto block_columns = std::min<std::int64_t>(options.blocksize, cols);
     auto block_q_t = torch::empty({block_columns, rows}, w.options());
-    BlockState state{w, factor.hinv, block_q_t, torch::empty_like(block_q_t),
-                     is_int ? &groups : nullptr};
+    BlockState state;
+    state.w = w;
+    state.hinv = factor.hinv;
+    state.q_t = block_q_t;
+    state.losses_t = torch::empty_like(block_q_t);
+    state.groups = is_int ? &groups : nullptr;
     auto column_error = torch::empty({cols}, w.options());
     torch::Tensor losses = options.keep_losses ? torch::empty_like(w) : torch::Tensor();
     MicroQuantizer micro_quantize;

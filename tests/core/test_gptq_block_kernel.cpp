@@ -139,12 +139,11 @@ TEST(GptqBlockKernel, ScalarQuantizerEqualsTorch)
     auto x = torch::tensor(tricky);
     auto expected = torch::round(x);
     for (std::int64_t i = 0; i < x.numel(); ++i) {
-        const float got = qs::kernels::gptq_round_half_even(tricky[std::size_t(i)]);
+        const float got = qs::kernels::round_half_even(tricky[std::size_t(i)]);
         EXPECT_EQ(bit_difference(torch::tensor({got}), expected.slice(0, i, i + 1)), "")
             << "round(" << tricky[std::size_t(i)] << ")";
     }
-    EXPECT_TRUE(
-        std::isnan(qs::kernels::gptq_round_half_even(std::numeric_limits<float>::quiet_NaN())));
+    EXPECT_TRUE(std::isnan(qs::kernels::round_half_even(std::numeric_limits<float>::quiet_NaN())));
 
     torch::manual_seed(3);
     const auto w = torch::randn({64, 96}) * 0.05;
