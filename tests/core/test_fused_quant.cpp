@@ -306,6 +306,13 @@ torch::Tensor int_groups_reference(const torch::Tensor& w, int bits, bool symmet
     return qs::int_fake_quantize_groups_tensor_ops(w, bits, symmetric, group);
 }
 
+// "int4 asym group 32 fp16 <data>": the INT case a failure names.
+std::string int_case_name(int bits, bool symmetric, int group, bool fp16, Data data)
+{
+    return "int" + std::to_string(bits) + (symmetric ? " sym" : " asym") + " group " +
+           std::to_string(group) + (fp16 ? " fp16" : "") + " " + data_name(data);
+}
+
 TEST(FusedQuantInt, WeightGroupsMatchTensorOps)
 {
     // 300 columns: groups of 32 and 128 end with a partial group; 0 and 300 are per channel.
@@ -321,10 +328,7 @@ TEST(FusedQuantInt, WeightGroupsMatchTensorOps)
                             data == Data::Ties
                                 ? make_group_ties(5, 300, group > 0 ? group : 300, seed++, maxq, 0)
                                 : make_data(data, 5, 300, seed++);
-                        const auto what = "int" + std::to_string(bits) +
-                                          (symmetric ? " sym" : " asym") + " group " +
-                                          std::to_string(group) + (fp16 ? " fp16" : "") + " " +
-                                          data_name(data);
+                        const auto what = int_case_name(bits, symmetric, group, fp16, data);
                         expect_same_bits(qs::kernels::int_fake_quantize_groups_fused(
                                              w, bits, symmetric, group, fp16),
                                          int_groups_reference(w, bits, symmetric, group, fp16),
@@ -378,10 +382,8 @@ TEST(FusedQuantInt, ActivationsPerTokenAndGroupMatchTensorOps)
                                              : make_group_ties(6, 200, group > 0 ? group : 200,
                                                                seed++, float((1 << bits) - 1), 0);
                         x = x.reshape({2, 3, 200});
-                        const auto what = "activation int" + std::to_string(bits) +
-                                          (symmetric ? " sym" : " asym") + " group " +
-                                          std::to_string(group) + (fp16 ? " fp16" : "") + " " +
-                                          data_name(data);
+                        const auto what =
+                            "activation " + int_case_name(bits, symmetric, group, fp16, data);
                         expect_same_bits(qs::kernels::int_activation_fake_quantize_fused(
                                              x, bits, symmetric, group, fp16),
                                          activation_reference(x, bits, symmetric, group, fp16),
