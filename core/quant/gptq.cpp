@@ -279,11 +279,11 @@ GptqResult gptq_quantize_with(const torch::Tensor& weight, torch::Tensor hessian
         const auto q_block = state.q_t.slice(0, 0, i2 - i1);
         const auto losses_block = state.losses_t.slice(0, 0, i2 - i1);
         auto w_block = state.w.slice(1, i1, i2);
-        transpose_to_original(q_block, {}, w_block);
+        transpose_into(q_block, w_block);
         column_error.slice(0, i1, i2).copy_(losses_block.sum(1));
         if (losses.defined()) {
             auto losses_columns = losses.slice(1, i1, i2);
-            transpose_to_original(losses_block, {}, losses_columns);
+            transpose_into(losses_block, losses_columns);
         }
     }
     if (feedback) feedback->set_progress(1.0, "GPTQ: done");

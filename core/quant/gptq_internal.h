@@ -108,11 +108,10 @@ void parallel_chunks(std::int64_t n, std::int64_t grain,
 // Whether every element is finite, in one pass without a tensor-sized temporary.
 bool all_finite(const torch::Tensor& t);
 
-// [cols, rows] in processing order -> out [rows, cols] in the original column order:
-// out[r, j] = t[invperm[j], r] (invperm empty: the identity). out must not overlap t; its rows
-// may be strided (a column slice of a wider matrix).
-void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_t>& invperm,
-                           torch::Tensor& out);
+// t [cols, rows] -> out [rows, cols]: out[r, j] = t[j, r] (a solved block's transposed outputs
+// into W's columns). out must not overlap t; its rows may be strided (a column slice of a
+// wider matrix).
+void transpose_into(const torch::Tensor& t, torch::Tensor& out);
 
 // [rows, n] -> fake-quantized [rows, n], quantizing the n columns together.
 using MicroQuantizer = std::function<torch::Tensor(const torch::Tensor&)>;

@@ -63,36 +63,28 @@ bool all_finite(const torch::Tensor& t)
     return finite;
 }
 
-void transpose_to_original(const torch::Tensor& t, const std::vector<std::int64_t>& invperm,
-                           torch::Tensor& out)
+void transpose_into(const torch::Tensor& t, torch::Tensor& out)
 {
     if (!t.is_cpu() || t.scalar_type() != torch::kFloat32 || !t.is_contiguous() ||
         out.scalar_type() != torch::kFloat32 || out.stride(1) != 1) {
-        auto ordered = t;
-        if (!invperm.empty())
-            ordered = t.index_select(0, torch::tensor(invperm, torch::kInt64).to(t.device()));
-        out.copy_(ordered.t());
+        out.copy_(t.t());
         return;
     }
     const auto cols = t.size(0), rows = t.size(1);
     const auto out_stride = out.stride(0);
     const float* src = t.data_ptr<float>();
     float* dst = out.data_ptr<float>();
-    const std::int64_t* ip = invperm.empty() ? nullptr : invperm.data();
     const auto col_tiles = (cols + kTransposeTile - 1) / kTransposeTile;
     // Tiles of kTransposeTile x kTransposeTile; the inner loop writes contiguously.
     parallel_chunks(col_tiles, 1, [&](std::int64_t tile0, std::int64_t tile1) {
         for (auto tile = tile0; tile < tile1; ++tile) {
             const auto j0 = tile * kTransposeTile, j1 = std::min(cols, j0 + kTransposeTile);
-            const float* src_row[kTransposeTile];
-            for (auto j = j0; j < j1; ++j)
-                src_row[j - j0] = src + (ip ? ip[j] : j) * rows;
             for (std::int64_t r0 = 0; r0 < rows; r0 += kTransposeTile) {
                 const auto r1 = std::min(rows, r0 + kTransposeTile);
                 for (auto r = r0; r < r1; ++r) {
                     float* out_row = dst + r * out_stride;
                     for (auto j = j0; j < j1; ++j)
-                        out_row[j] = src_row[j - j0][r];
+                        out_row[j] = src[j * rows + r];
                 }
             }
         }
